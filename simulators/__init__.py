@@ -1,0 +1,17 @@
+"""Simulators of the five vendors' APIs, for tests and the dev environment.
+
+Each vendor module defines a :class:`~simulators.framework.Simulator`
+subclass; :func:`registered` lists them for ``python -m simulators``.
+"""
+
+from .framework import SIMULATOR, Fault, Simulator
+
+
+def registered() -> dict[str, type[Simulator]]:
+    """Return every vendor simulator by name, in a stable order."""
+    from .omnimetic import OmnimeticSimulator
+
+    return {cls.name: cls for cls in (OmnimeticSimulator,)}
+
+
+__all__ = ["SIMULATOR", "Fault", "Simulator", "registered"]
