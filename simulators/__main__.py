@@ -19,13 +19,29 @@ from . import registered
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=8900, help="first port; vendors get consecutive ports (default 8900)"
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)"
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
-    parser.add_argument("--only", action="append", choices=sorted(registered()), help="serve only these vendors")
-    parser.add_argument("--json", action="store_true", help="print base URLs and demo credentials as JSON")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8900,
+        help="first port; vendors get consecutive ports (default 8900)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed of the synthetic data (default 1)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(registered()),
+        help="serve only these vendors",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print base URLs and demo credentials as JSON",
+    )
     return parser.parse_args(argv)
 
 

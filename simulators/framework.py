@@ -187,7 +187,9 @@ class Simulator:
     prefix: ClassVar[str] = ""
     """Path the vendor's API lives under; part of the base URL clients use."""
 
-    def __init__(self, *, seed: int = 1, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, *, seed: int = 1, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         """Create the simulator's state."""
         self.seed = seed
         self.clock = clock
@@ -210,7 +212,9 @@ class Simulator:
         """Consume a matching UNAUTHORIZED fault; for handlers that check auth."""
         return self.faults.take(endpoint, (Fault.UNAUTHORIZED,)) is not None
 
-    def page[T](self, endpoint: str, rows: Sequence[T], skip: int, take: int) -> list[T]:
+    def page[T](
+        self, endpoint: str, rows: Sequence[T], skip: int, take: int
+    ) -> list[T]:
         """Return one page of ``rows``; honours the EMPTY_PAGE fault."""
         if self.faults.take(endpoint, (Fault.EMPTY_PAGE,)) is not None:
             return []
@@ -221,7 +225,9 @@ class Simulator:
         return self.faults.take(endpoint, (Fault.EMPTY_PAGE,)) is not None
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _middleware(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
         route = request.match_info.route
         endpoint = route.name or "unmatched"
         self.counters[endpoint] += 1
@@ -232,9 +238,9 @@ class Simulator:
                 case Fault.UNAUTHORIZED:
                     return json_error(401, "Unauthorized")
                 case Fault.RATE_LIMIT:
-                    response = json_error(429, "Too many requests")
-                    response.headers["Retry-After"] = str(armed.retry_after)
-                    return response
+                    limited = json_error(429, "Too many requests")
+                    limited.headers["Retry-After"] = str(armed.retry_after)
+                    return limited
                 case Fault.SERVER_ERROR:
                     return json_error(500, "Internal server error")
                 case Fault.SLOW:
@@ -242,7 +248,9 @@ class Simulator:
         response = await handler(request)
         if self.faults.take(endpoint, (Fault.MALFORMED_JSON,)) is not None:
             return web.Response(
-                status=200, body=b'{"data": [{"truncated', content_type="application/json"
+                status=200,
+                body=b'{"data": [{"truncated',
+                content_type="application/json",
             )
         return response
 

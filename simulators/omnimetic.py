@@ -68,7 +68,9 @@ class ServiceAccount:
     def split(self, hour_start: datetime) -> tuple[float, float, float]:
         """Return (on-peak, off-peak, total) kWh of one hour."""
         total = self.meter.value(hour_start)
-        return (total, 0.0, total) if self.is_on_peak(hour_start) else (0.0, total, total)
+        return (
+            (total, 0.0, total) if self.is_on_peak(hour_start) else (0.0, total, total)
+        )
 
 
 class OmnimeticSimulator(Simulator):
@@ -105,7 +107,9 @@ class OmnimeticSimulator(Simulator):
         self, service_account_id: str, *, profile: LoadProfile, tz: ZoneInfo
     ) -> ServiceAccount:
         """Link another service account (a second meter) to the account."""
-        meter = SyntheticMeter(profile, seed=self.seed + len(self.service_accounts), tz=tz)
+        meter = SyntheticMeter(
+            profile, seed=self.seed + len(self.service_accounts), tz=tz
+        )
         account = ServiceAccount(service_account_id, meter, tz)
         self.service_accounts[service_account_id] = account
         return account
@@ -124,13 +128,17 @@ class OmnimeticSimulator(Simulator):
         """Return the end of the newest published hour (now minus the lag)."""
         return (self.clock() - self.lag).replace(minute=0, second=0, microsecond=0)
 
-    def month_bounds(self, account: ServiceAccount, year: int, month: int) -> tuple[datetime, datetime]:
+    def month_bounds(
+        self, account: ServiceAccount, year: int, month: int
+    ) -> tuple[datetime, datetime]:
         """Return a local calendar month as UTC [start, end)."""
         start = datetime(year, month, 1, tzinfo=account.tz)
         end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=account.tz)
         return start.astimezone(UTC), end.astimezone(UTC)
 
-    def month_summary(self, account: ServiceAccount, year: int, month: int) -> dict[str, float]:
+    def month_summary(
+        self, account: ServiceAccount, year: int, month: int
+    ) -> dict[str, float]:
         """Return a month's on/off/total kWh and cents, as far as published."""
         start, end = self.month_bounds(account, year, month)
         on = off = 0.0
@@ -138,7 +146,9 @@ class OmnimeticSimulator(Simulator):
             hour_on, hour_off, _total = account.split(hour_start)
             on += hour_on
             off += hour_off
-        cents = on * account.on_peak_cents_per_kwh + off * account.off_peak_cents_per_kwh
+        cents = (
+            on * account.on_peak_cents_per_kwh + off * account.off_peak_cents_per_kwh
+        )
         return {
             "on_kwh": round(on, 3),
             "off_kwh": round(off, 3),
@@ -150,11 +160,17 @@ class OmnimeticSimulator(Simulator):
 
     @override
     def routes(self) -> list[web.RouteDef]:
-        base = f"{self.prefix}/accounts/{{account_id}}/utility-service-accounts/{{usa_id}}"
+        base = (
+            f"{self.prefix}/accounts/{{account_id}}/utility-service-accounts/{{usa_id}}"
+        )
         return [
-            web.post(f"{self.prefix}/access-token", self.access_token, name="access_token"),
+            web.post(
+                f"{self.prefix}/access-token", self.access_token, name="access_token"
+            ),
             web.get(f"{base}/info", self.info, name="info"),
-            web.get(f"{base}/historical-data", self.historical_data, name="historical_data"),
+            web.get(
+                f"{base}/historical-data", self.historical_data, name="historical_data"
+            ),
             web.get(f"{base}/interval-data", self.interval_data, name="interval_data"),
             web.get(f"{base}/download-data", self.download_data, name="download_data"),
         ]
@@ -169,14 +185,20 @@ class OmnimeticSimulator(Simulator):
                 body = dict(await request.post())
         except ValueError:
             return json_error(400, "Body must be JSON or form-encoded")
-        if not isinstance(body, dict) or not body.get("clientId") or not body.get("secret"):
+        if (
+            not isinstance(body, dict)
+            or not body.get("clientId")
+            or not body.get("secret")
+        ):
             return json_error(400, "clientId and secret are required")
         if self.credentials.get(str(body["clientId"])) != body["secret"]:
             return json_error(401, "Invalid client id or secret")
         issued = self.tokens.issue(self.account_id, accountId=self.account_id)
         return web.json_response({"id": self.account_id, "token": issued.token})
 
-    def _authorize(self, request: web.Request, endpoint: str) -> ServiceAccount | web.Response:
+    def _authorize(
+        self, request: web.Request, endpoint: str
+    ) -> ServiceAccount | web.Response:
         """Check the bearer token and resolve the path's service account."""
         issued = self.tokens.validate(TokenStore.bearer(request))
         if issued is None or self.rejects_unauthorized(endpoint):
@@ -202,7 +224,9 @@ class OmnimeticSimulator(Simulator):
                     "state": "MA",
                     "postalCode": "01105",
                 },
-                "linkedDate": account.linked.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "linkedDate": account.linked.isoformat(timespec="milliseconds").replace(
+                    "+00:00", "Z"
+                ),
                 "legalNames": ["Jordan Doe"],
             }
         )
@@ -214,7 +238,7 @@ class OmnimeticSimulator(Simulator):
             return account
         try:
             year = int(request.query["year"])
-        except (KeyError, ValueError):
+        except KeyError, ValueError:
             return json_error(400, "year is required (YYYY)")
         if not 1970 <= year <= 9999:
             return json_error(400, "year out of range")
@@ -251,10 +275,13 @@ class OmnimeticSimulator(Simulator):
         try:
             first = date.fromisoformat(request.query["startDate"])
             last = date.fromisoformat(request.query["endDate"])
-        except (KeyError, ValueError):
+        except KeyError, ValueError:
             return json_error(400, "startDate and endDate are required (YYYY-MM-DD)")
         if last < first or (last - first).days >= MAX_INTERVAL_DAYS:
-            return json_error(400, f"endDate must be on or after startDate, at most {MAX_INTERVAL_DAYS} days")
+            return json_error(
+                400,
+                f"endDate must be on or after startDate, at most {MAX_INTERVAL_DAYS} days",
+            )
         if self.empty_page("interval_data"):
             return web.json_response([])
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
@@ -262,10 +289,15 @@ class OmnimeticSimulator(Simulator):
             datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1),
             self.data_end(),
         )
-        rows = [self._interval_row(account, hour_start) for hour_start, _ in account.meter.hours(start, end)]
+        rows = [
+            self._interval_row(account, hour_start)
+            for hour_start, _ in account.meter.hours(start, end)
+        ]
         return web.json_response(rows)
 
-    def _interval_row(self, account: ServiceAccount, hour_start: datetime) -> dict[str, Any]:
+    def _interval_row(
+        self, account: ServiceAccount, hour_start: datetime
+    ) -> dict[str, Any]:
         on, off, total = account.split(hour_start)
         return {
             "id": _mongo_id(),
@@ -286,10 +318,16 @@ class OmnimeticSimulator(Simulator):
             return account
         end = self.data_end()
         rows: list[tuple[str, str, float, float, float]] = [
-            (hour_start.strftime("%Y-%m-%d"), hour_start.strftime("%H:%M"), *account.split(hour_start))
+            (
+                hour_start.strftime("%Y-%m-%d"),
+                hour_start.strftime("%H:%M"),
+                *account.split(hour_start),
+            )
             for hour_start, _ in account.meter.hours(end - timedelta(days=31), end)
         ]
-        body = build_xlsx(("Date", "Hour", "On peak (kWh)", "Off peak (kWh)", "Total (kWh)"), rows)
+        body = build_xlsx(
+            ("Date", "Hour", "On peak (kWh)", "Off peak (kWh)", "Total (kWh)"), rows
+        )
         return web.Response(
             body=body,
             content_type=XLSX_CONTENT_TYPE,
@@ -297,7 +335,9 @@ class OmnimeticSimulator(Simulator):
         )
 
 
-def build_xlsx(header: tuple[str, ...], rows: list[tuple[str, str, float, float, float]]) -> bytes:
+def build_xlsx(
+    header: tuple[str, ...], rows: list[tuple[str, str, float, float, float]]
+) -> bytes:
     """Return a minimal one-sheet .xlsx (Office Open XML) workbook."""
 
     def cell(ref: str, value: str | float) -> str:
@@ -306,10 +346,14 @@ def build_xlsx(header: tuple[str, ...], rows: list[tuple[str, str, float, float,
         return f'<c r="{ref}"><v>{value}</v></c>'
 
     def row_xml(index: int, values: tuple[str | float, ...]) -> str:
-        cells = "".join(cell(f"{chr(65 + col)}{index}", value) for col, value in enumerate(values))
+        cells = "".join(
+            cell(f"{chr(65 + col)}{index}", value) for col, value in enumerate(values)
+        )
         return f'<row r="{index}">{cells}</row>'
 
-    sheet_rows = [row_xml(1, header)] + [row_xml(i + 2, row) for i, row in enumerate(rows)]
+    sheet_rows = [row_xml(1, header)] + [
+        row_xml(i + 2, row) for i, row in enumerate(rows)
+    ]
     ns = "http://schemas.openxmlformats.org"
     files = {
         "[Content_Types].xml": (
@@ -345,5 +389,3 @@ def build_xlsx(header: tuple[str, ...], rows: list[tuple[str, str, float, float,
         for name, content in files.items():
             archive.writestr(name, content)
     return buffer.getvalue()
-
-

@@ -1,0 +1,100 @@
+"""Actions of the Omnimetic integration."""
+
+from datetime import datetime
+from pathlib import Path
+import re
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .api import OmnimeticError
+from .const import DOMAIN, EXPORT_FOLDER, SERVICE_EXPORT_USAGE
+from .coordinator import OmnimeticConfigEntry
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+
+EXPORT_USAGE_SCHEMA = probatio.Schema(
+    {probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string}
+)
+
+
+def export_file_name(service_account_id: str, when: datetime) -> str:
+    """Return the export's file name: only sanitized id characters and a date.
+
+    The id comes from the user and the vendor; nothing from it may steer the
+    path (no separators, no dots), so it is cut down to ``[A-Za-z0-9_-]``.
+    """
+    safe_id = (
+        re.sub(r"[^A-Za-z0-9_-]+", "_", service_account_id).strip("_-")[:64]
+        or "account"
+    )
+    return f"omnimetic_{safe_id}_{when:%Y-%m-%d}.xlsx"
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+
+
+async def _async_export_usage(call: ServiceCall) -> ServiceResponse:
+    """Download the account's data export and store it under the config folder."""
+    hass = call.hass
+    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry: OmnimeticConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    coordinator = entry.runtime_data
+    try:
+        content = await coordinator.client.download_data(coordinator.service_account_id)
+    except OmnimeticError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    path = Path(hass.config.path(EXPORT_FOLDER)) / export_file_name(
+        coordinator.service_account_id, dt_util.now()
+    )
+    try:
+        await hass.async_add_executor_job(_write, path, content)
+    except OSError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_write_failed",
+            translation_placeholders={"path": str(path), "error": str(err)},
+        ) from err
+    return {"path": str(path), "size": len(content)}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPORT_USAGE,
+        _async_export_usage,
+        schema=EXPORT_USAGE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
