@@ -4,6 +4,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from aiohttp.test_utils import TestServer
 import pytest
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from simulators import Simulator
 
@@ -13,6 +15,12 @@ type StartSimulator = Callable[[Simulator], Awaitable[str]]
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load this repository's custom_components."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialize HA objects as core's snapshots do (stable ids, no timestamps)."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
@@ -28,7 +36,8 @@ async def start_simulator(socket_enabled: None) -> AsyncGenerator[StartSimulator
 
     async def start(simulator: Simulator) -> str:
         server = TestServer(simulator.build_app(), host="127.0.0.1")
-        await server.start_server()
+        # No access log: its local-time lookup breaks under frozen time.
+        await server.start_server(access_log=None)
         servers.append(server)
         return f"http://127.0.0.1:{server.port}{simulator.prefix}"
 

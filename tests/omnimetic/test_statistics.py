@@ -1,0 +1,212 @@
+"""External statistics of the Omnimetic integration against the simulator's ground truth."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
+
+from custom_components.omnimetic.const import UPDATE_INTERVAL
+from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+from simulators.omnimetic import OmnimeticSimulator, ServiceAccount
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.freeze_time(NOW)
+
+ACCOUNT = OmnimeticSimulator.SERVICE_ACCOUNT_ID
+CONSUMPTION = f"omnimetic:{ACCOUNT}_energy_consumption"
+ON_PEAK = f"omnimetic:{ACCOUNT}_energy_on_peak"
+OFF_PEAK = f"omnimetic:{ACCOUNT}_energy_off_peak"
+COST = f"omnimetic:{ACCOUNT}_cost"
+HOUR = timedelta(hours=1)
+
+
+async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
+    """Return every stored hourly row of a statistic, oldest first."""
+    await async_wait_recording_done(hass)
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2000, 1, 1, tzinfo=UTC),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return [dict(row) for row in stats.get(statistic_id, [])]
+
+
+def _truth(simulator: OmnimeticSimulator, start: datetime, end: datetime) -> list[tuple[datetime, tuple[float, float, float]]]:
+    """Return the simulator's (hour, (on, off, total)) for [start, end)."""
+    account: ServiceAccount = simulator.service_accounts[ACCOUNT]
+    return [(hour, account.split(hour)) for hour, _ in account.meter.hours(start, end)]
+
+
+def _assert_series(rows: list[dict[str, Any]], expected: list[tuple[datetime, float]]) -> None:
+    """Every hour once, in order, with the right value and running sum."""
+    assert [datetime.fromtimestamp(row["start"], UTC) for row in rows] == [h for h, _ in expected]
+    running = 0.0
+    for row, (_, value) in zip(rows, expected, strict=True):
+        running += value
+        assert row["state"] == pytest.approx(value, abs=1e-9)
+        assert row["sum"] == pytest.approx(running, abs=1e-6)
+
+
+async def _refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize("backfill_days", [14])
+async def test_backfill_matches_ground_truth_across_dst(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+) -> None:
+    """The first run imports every published hour of the backfill window exactly once."""
+    now = dt_util.utcnow()
+    start = (now - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    truth = _truth(simulator, start, simulator.data_end())
+    assert len(truth) > 24 * 12
+
+    _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
+    _assert_series(await _rows(hass, ON_PEAK), [(h, v[0]) for h, v in truth])
+    _assert_series(await _rows(hass, OFF_PEAK), [(h, v[1]) for h, v in truth])
+
+    # 2026-11-01 in US/Pacific has 25 hours (clocks went back): all of them
+    # are there, and their sum is that local day's consumption.
+    tz = dt_util.get_default_time_zone()
+    day_start = datetime(2026, 11, 1, tzinfo=tz).astimezone(UTC)
+    day_end = datetime(2026, 11, 2, tzinfo=tz).astimezone(UTC)
+    rows = await _rows(hass, CONSUMPTION)
+    day_rows = [r for r in rows if day_start.timestamp() <= r["start"] < day_end.timestamp()]
+    assert len(day_rows) == 25
+    account = simulator.service_accounts[ACCOUNT]
+    assert sum(r["state"] for r in day_rows) == pytest.approx(account.meter.total(day_start, day_end), abs=1e-6)
+
+    metadata = await get_instance(hass).async_add_executor_job(get_metadata, hass)
+    meta = metadata[CONSUMPTION][1]
+    assert meta["source"] == "omnimetic"
+    assert meta["has_sum"] is True
+    assert meta["unit_of_measurement"] == "kWh"
+    assert meta["unit_class"] == "energy"
+    assert metadata[COST][1]["unit_of_measurement"] == "USD"
+    assert metadata[COST][1]["unit_class"] is None
+
+
+@pytest.mark.parametrize("backfill_days", [75])
+async def test_cost_rows_at_local_month_start(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+) -> None:
+    """Each bill sits on the first hour of its month in local time; sums add up."""
+    account = simulator.service_accounts[ACCOUNT]
+    tz = dt_util.get_default_time_zone()
+    months = [(2026, 8), (2026, 9), (2026, 10), (2026, 11)]
+    expected = [
+        (
+            datetime(year, month, 1, tzinfo=tz).astimezone(UTC),
+            simulator.month_summary(account, year, month)["cents"] / 100,
+        )
+        for year, month in months
+    ]
+    _assert_series(await _rows(hass, COST), expected)
+    # A month that starts in daylight saving time, and one that does not.
+    assert expected[2][0] == datetime(2026, 10, 1, 7, tzinfo=UTC)
+    assert expected[3][0] == datetime(2026, 11, 1, 7, tzinfo=UTC)
+
+
+async def test_second_run_without_new_data_changes_nothing(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+) -> None:
+    """A refresh that finds nothing new leaves the statistics as they were and costs one call."""
+    before = await _rows(hass, CONSUMPTION)
+    cost_before = await _rows(hass, COST)
+    simulator.reset_counters()
+
+    await init_integration.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+
+    assert await _rows(hass, CONSUMPTION) == before
+    assert await _rows(hass, COST) == cost_before
+    # The token is still valid and nothing new arrived: one interval call only.
+    assert simulator.counters["access_token"] == 0
+    assert simulator.counters["interval_data"] == 1
+    assert simulator.counters["historical_data"] == 0
+
+
+async def test_new_data_continues_the_sums(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """New hours are appended and the running sum continues exactly."""
+    first_end = simulator.data_end()
+    simulator.reset_counters()
+
+    await _refresh(hass, freezer, UPDATE_INTERVAL)
+
+    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    truth = _truth(simulator, start, simulator.data_end())
+    assert simulator.data_end() == first_end + UPDATE_INTERVAL
+    _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
+    # Three hours later the token has expired: exactly one new token, one
+    # interval call (the re-read window fits one request) and, as new data
+    # arrived, one historical call.
+    assert simulator.counters["access_token"] == 1
+    assert simulator.counters["interval_data"] == 1
+    assert simulator.counters["historical_data"] == 1
+
+
+async def test_corrected_hour_lands(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A past hour corrected by the utility is overwritten, and later sums follow."""
+    account = simulator.service_accounts[ACCOUNT]
+    corrected = simulator.data_end() - timedelta(hours=30)
+    original = account.meter.value(corrected)
+    account.meter.correct(corrected, original + 5.0)
+
+    await _refresh(hass, freezer, UPDATE_INTERVAL)
+
+    rows = await _rows(hass, CONSUMPTION)
+    by_start = {datetime.fromtimestamp(r["start"], UTC): r for r in rows}
+    assert by_start[corrected]["state"] == pytest.approx(original + 5.0)
+    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    truth = _truth(simulator, start, simulator.data_end())
+    _assert_series(rows, [(h, v[2]) for h, v in truth])
+    assert len(by_start) == len(rows)
+
+
+async def test_outage_longer_than_reread_window_leaves_no_gap(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """After days of failed refreshes, the next one fills every missing hour."""
+    simulator.faults.inject(simulator_fault("server_error"), times=None)
+    for _ in range(40):  # five days of refreshes, all failing
+        await _refresh(hass, freezer, UPDATE_INTERVAL)
+    simulator.faults.clear()
+    await _refresh(hass, freezer, UPDATE_INTERVAL)
+
+    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    truth = _truth(simulator, start, simulator.data_end())
+    _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
+
+
+def simulator_fault(name: str) -> Any:
+    """Return a Fault by name (keeps the import local to the one test using it)."""
+    from simulators import Fault
+
+    return Fault(name)
