@@ -2,6 +2,8 @@
 
 from collections.abc import AsyncGenerator
 
+from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -11,8 +13,6 @@ from custom_components.omnimetic.const import (
     CONF_SERVICE_ACCOUNT_ID,
     DOMAIN,
 )
-from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
-from homeassistant.core import HomeAssistant
 from simulators.omnimetic import OmnimeticSimulator
 from tests.conftest import StartSimulator
 
@@ -28,7 +28,9 @@ def simulator(hass: HomeAssistant) -> OmnimeticSimulator:
 
 
 @pytest.fixture
-async def simulator_url(simulator: OmnimeticSimulator, start_simulator: StartSimulator) -> str:
+async def simulator_url(
+    simulator: OmnimeticSimulator, start_simulator: StartSimulator
+) -> str:
     """Serve the simulator and return its base URL."""
     return await start_simulator(simulator)
 
@@ -40,7 +42,9 @@ def backfill_days() -> int:
 
 
 @pytest.fixture
-def mock_config_entry(simulator: OmnimeticSimulator, simulator_url: str, backfill_days: int) -> MockConfigEntry:
+def mock_config_entry(
+    simulator: OmnimeticSimulator, simulator_url: str, backfill_days: int
+) -> MockConfigEntry:
     """Return a config entry for the simulator's service account."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -68,5 +72,7 @@ async def init_integration(
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(recorder_mock: object, enable_custom_integrations: None) -> None:
+def auto_enable_custom_integrations(
+    recorder_mock: object, enable_custom_integrations: None
+) -> None:
     """Start the recorder before hass: the integration depends on it."""

@@ -3,6 +3,10 @@
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -13,10 +17,6 @@ from custom_components.omnimetic.const import (
     CONF_SERVICE_ACCOUNT_ID,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from simulators import Fault
 from simulators.omnimetic import OmnimeticSimulator
 
@@ -38,12 +38,20 @@ def _form(url: str, **overrides: Any) -> dict[str, Any]:
 
 async def test_user_flow_creates_entry(hass: HomeAssistant, simulator_url: str) -> None:
     """Valid credentials create an entry keyed by the service account."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {}
-    with patch("custom_components.omnimetic.async_setup_entry", return_value=True) as setup:
+    with patch(
+        "custom_components.omnimetic.async_setup_entry", return_value=True
+    ) as setup:
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], _form(simulator_url + "/", **{CONF_CLIENT_ID: f" {OmnimeticSimulator.CLIENT_ID} "})
+            result["flow_id"],
+            _form(
+                simulator_url + "/",
+                **{CONF_CLIENT_ID: f" {OmnimeticSimulator.CLIENT_ID} "},
+            ),
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == f"Omnimetic {OmnimeticSimulator.SERVICE_ACCOUNT_ID}"
@@ -76,7 +84,9 @@ async def test_user_flow_errors_and_recovery(
     error: str,
 ) -> None:
     """Each failure shows its error on the form; fixing it then succeeds."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
     form = _form(simulator_url)
     crash = patch(
         "custom_components.omnimetic.config_flow.OmnimeticClient.authenticate",
@@ -102,7 +112,9 @@ async def test_user_flow_errors_and_recovery(
     assert result["errors"] == {"base": error}
 
     with patch("custom_components.omnimetic.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator_url))
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _form(simulator_url)
+        )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -111,25 +123,39 @@ async def test_duplicate_aborts(
 ) -> None:
     """A service account can be configured only once."""
     mock_config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(simulator_url))
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(simulator_url)
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 async def test_reauth_flow(
-    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
 ) -> None:
     """A rotated secret is fixed through reauth, after one wrong try."""
     simulator.credentials[OmnimeticSimulator.CLIENT_ID] = "rotated-secret"
     result = await init_integration.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CLIENT_ID: OmnimeticSimulator.CLIENT_ID, CONF_CLIENT_SECRET: "still-wrong"}
+        result["flow_id"],
+        {
+            CONF_CLIENT_ID: OmnimeticSimulator.CLIENT_ID,
+            CONF_CLIENT_SECRET: "still-wrong",
+        },
     )
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_CLIENT_ID: OmnimeticSimulator.CLIENT_ID, CONF_CLIENT_SECRET: "rotated-secret"}
+        result["flow_id"],
+        {
+            CONF_CLIENT_ID: OmnimeticSimulator.CLIENT_ID,
+            CONF_CLIENT_SECRET: "rotated-secret",
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
@@ -137,7 +163,9 @@ async def test_reauth_flow(
 
 
 async def test_reconfigure_flow(
-    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Reconfigure changes credentials and URL; errors show and recover."""
     url = init_integration.data[CONF_URL]
@@ -169,7 +197,9 @@ async def test_reconfigure_refuses_another_account(
     assert result["reason"] == "wrong_service_account"
 
 
-async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_options_flow(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
     """Options set the currency and backfill; the entry reloads with them."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
@@ -179,6 +209,8 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options == {CONF_CURRENCY: "EUR", CONF_BACKFILL_DAYS: 30}
-    state = hass.states.get(f"sensor.omnimetic_{OmnimeticSimulator.SERVICE_ACCOUNT_ID}_cost_this_month")
+    state = hass.states.get(
+        f"sensor.omnimetic_{OmnimeticSimulator.SERVICE_ACCOUNT_ID}_cost_this_month"
+    )
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "EUR"

@@ -1,12 +1,12 @@
 """Setup, retry, reauth and unload of the Omnimetic integration."""
 
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.omnimetic.const import DOMAIN
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from simulators import Fault
 from simulators.omnimetic import OmnimeticSimulator
 
@@ -15,7 +15,9 @@ from .conftest import NOW
 pytestmark = pytest.mark.freeze_time(NOW)
 
 
-async def test_load_and_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_load_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
     """The entry loads against the simulator and unloads cleanly."""
     assert init_integration.state is ConfigEntryState.LOADED
     assert await hass.config_entries.async_unload(init_integration.entry_id)

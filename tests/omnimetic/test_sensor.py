@@ -4,6 +4,10 @@ from datetime import UTC, datetime, timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -13,10 +17,6 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.omnimetic.const import UPDATE_INTERVAL
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.util import dt as dt_util
 from simulators import Fault
 from simulators.omnimetic import OmnimeticSimulator
 
@@ -38,19 +38,27 @@ async def test_entities(
 ) -> None:
     """Registry entries and states of every sensor."""
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
-    device = device_registry.async_get_device_by_identifier(("omnimetic", ACCOUNT), init_integration.entry_id)
+    device = device_registry.async_get_device_by_identifier(
+        ("omnimetic", ACCOUNT), init_integration.entry_id
+    )
     assert device is not None
     assert device.entry_type is dr.DeviceEntryType.SERVICE
 
 
 async def test_values_match_simulator(
-    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Sensor values are the simulator's truth for the same periods."""
     account = simulator.service_accounts[ACCOUNT]
     today = dt_util.start_of_local_day()
-    yesterday = account.meter.total(dt_util.as_utc(today - timedelta(days=1)), simulator.data_end())
-    assert float(hass.states.get(f"{PREFIX}_energy_yesterday").state) == pytest.approx(yesterday, abs=1e-3)
+    yesterday = account.meter.total(
+        dt_util.as_utc(today - timedelta(days=1)), simulator.data_end()
+    )
+    assert float(hass.states.get(f"{PREFIX}_energy_yesterday").state) == pytest.approx(
+        yesterday, abs=1e-3
+    )
 
     month_start = dt_util.as_utc(dt_util.start_of_local_day().replace(day=1))
     assert float(hass.states.get(f"{PREFIX}_energy_this_month").state) == pytest.approx(
@@ -58,13 +66,25 @@ async def test_values_match_simulator(
     )
     november = simulator.month_summary(account, 2026, 11)
     october = simulator.month_summary(account, 2026, 10)
-    assert float(hass.states.get(f"{PREFIX}_cost_this_month").state) == november["cents"] / 100
-    assert float(hass.states.get(f"{PREFIX}_cost_last_month").state) == october["cents"] / 100
-    assert float(hass.states.get(f"{PREFIX}_energy_last_month").state) == pytest.approx(october["total_kwh"])
+    assert (
+        float(hass.states.get(f"{PREFIX}_cost_this_month").state)
+        == november["cents"] / 100
+    )
+    assert (
+        float(hass.states.get(f"{PREFIX}_cost_last_month").state)
+        == october["cents"] / 100
+    )
+    assert float(hass.states.get(f"{PREFIX}_energy_last_month").state) == pytest.approx(
+        october["total_kwh"]
+    )
     share = round(100 * november["on_kwh"] / november["total_kwh"], 1)
-    assert float(hass.states.get(f"{PREFIX}_on_peak_share_this_month").state) == pytest.approx(share, abs=0.05)
+    assert float(
+        hass.states.get(f"{PREFIX}_on_peak_share_this_month").state
+    ) == pytest.approx(share, abs=0.05)
     newest = simulator.data_end() - timedelta(hours=1)
-    assert datetime.fromisoformat(hass.states.get(f"{PREFIX}_newest_data").state) == newest.astimezone(UTC)
+    assert datetime.fromisoformat(
+        hass.states.get(f"{PREFIX}_newest_data").state
+    ) == newest.astimezone(UTC)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +116,9 @@ async def test_unavailable_then_recovers(
     assert message in caplog.text
 
     # 429 asks for Retry-After: the coordinator retries after it, not after 3 h.
-    freezer.tick(timedelta(seconds=121) if fault is Fault.RATE_LIMIT else UPDATE_INTERVAL)
+    freezer.tick(
+        timedelta(seconds=121) if fault is Fault.RATE_LIMIT else UPDATE_INTERVAL
+    )
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     state = hass.states.get(entity_id).state

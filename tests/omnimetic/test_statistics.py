@@ -4,15 +4,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
-
-from custom_components.omnimetic.const import UPDATE_INTERVAL
-from homeassistant.components.recorder.statistics import get_metadata, statistics_during_period
+from homeassistant.components.recorder.statistics import (
+    get_metadata,
+    statistics_during_period,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.omnimetic.const import UPDATE_INTERVAL
 from simulators.omnimetic import OmnimeticSimulator, ServiceAccount
 
 from .conftest import NOW
@@ -43,15 +51,21 @@ async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in stats.get(statistic_id, [])]
 
 
-def _truth(simulator: OmnimeticSimulator, start: datetime, end: datetime) -> list[tuple[datetime, tuple[float, float, float]]]:
+def _truth(
+    simulator: OmnimeticSimulator, start: datetime, end: datetime
+) -> list[tuple[datetime, tuple[float, float, float]]]:
     """Return the simulator's (hour, (on, off, total)) for [start, end)."""
     account: ServiceAccount = simulator.service_accounts[ACCOUNT]
     return [(hour, account.split(hour)) for hour, _ in account.meter.hours(start, end)]
 
 
-def _assert_series(rows: list[dict[str, Any]], expected: list[tuple[datetime, float]]) -> None:
+def _assert_series(
+    rows: list[dict[str, Any]], expected: list[tuple[datetime, float]]
+) -> None:
     """Every hour once, in order, with the right value and running sum."""
-    assert [datetime.fromtimestamp(row["start"], UTC) for row in rows] == [h for h, _ in expected]
+    assert [datetime.fromtimestamp(row["start"], UTC) for row in rows] == [
+        h for h, _ in expected
+    ]
     running = 0.0
     for row, (_, value) in zip(rows, expected, strict=True):
         running += value
@@ -59,7 +73,9 @@ def _assert_series(rows: list[dict[str, Any]], expected: list[tuple[datetime, fl
         assert row["sum"] == pytest.approx(running, abs=1e-6)
 
 
-async def _refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+async def _refresh(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
+) -> None:
     freezer.tick(delta)
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -67,7 +83,9 @@ async def _refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: t
 
 @pytest.mark.parametrize("backfill_days", [14])
 async def test_backfill_matches_ground_truth_across_dst(
-    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
 ) -> None:
     """The first run imports every published hour of the backfill window exactly once."""
     now = dt_util.utcnow()
@@ -85,10 +103,14 @@ async def test_backfill_matches_ground_truth_across_dst(
     day_start = datetime(2026, 11, 1, tzinfo=tz).astimezone(UTC)
     day_end = datetime(2026, 11, 2, tzinfo=tz).astimezone(UTC)
     rows = await _rows(hass, CONSUMPTION)
-    day_rows = [r for r in rows if day_start.timestamp() <= r["start"] < day_end.timestamp()]
+    day_rows = [
+        r for r in rows if day_start.timestamp() <= r["start"] < day_end.timestamp()
+    ]
     assert len(day_rows) == 25
     account = simulator.service_accounts[ACCOUNT]
-    assert sum(r["state"] for r in day_rows) == pytest.approx(account.meter.total(day_start, day_end), abs=1e-6)
+    assert sum(r["state"] for r in day_rows) == pytest.approx(
+        account.meter.total(day_start, day_end), abs=1e-6
+    )
 
     metadata = await get_instance(hass).async_add_executor_job(get_metadata, hass)
     meta = metadata[CONSUMPTION][1]
@@ -102,7 +124,9 @@ async def test_backfill_matches_ground_truth_across_dst(
 
 @pytest.mark.parametrize("backfill_days", [75])
 async def test_cost_rows_at_local_month_start(
-    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Each bill sits on the first hour of its month in local time; sums add up."""
     account = simulator.service_accounts[ACCOUNT]
@@ -122,7 +146,9 @@ async def test_cost_rows_at_local_month_start(
 
 
 async def test_second_run_without_new_data_changes_nothing(
-    hass: HomeAssistant, simulator: OmnimeticSimulator, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
 ) -> None:
     """A refresh that finds nothing new leaves the statistics as they were and costs one call."""
     before = await _rows(hass, CONSUMPTION)
@@ -152,7 +178,9 @@ async def test_new_data_continues_the_sums(
 
     await _refresh(hass, freezer, UPDATE_INTERVAL)
 
-    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
+        minute=0, second=0, microsecond=0
+    )
     truth = _truth(simulator, start, simulator.data_end())
     assert simulator.data_end() == first_end + UPDATE_INTERVAL
     _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
@@ -181,7 +209,9 @@ async def test_corrected_hour_lands(
     rows = await _rows(hass, CONSUMPTION)
     by_start = {datetime.fromtimestamp(r["start"], UTC): r for r in rows}
     assert by_start[corrected]["state"] == pytest.approx(original + 5.0)
-    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
+        minute=0, second=0, microsecond=0
+    )
     truth = _truth(simulator, start, simulator.data_end())
     _assert_series(rows, [(h, v[2]) for h, v in truth])
     assert len(by_start) == len(rows)
@@ -200,7 +230,9 @@ async def test_outage_longer_than_reread_window_leaves_no_gap(
     simulator.faults.clear()
     await _refresh(hass, freezer, UPDATE_INTERVAL)
 
-    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
+        minute=0, second=0, microsecond=0
+    )
     truth = _truth(simulator, start, simulator.data_end())
     _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
 

@@ -1,0 +1,240 @@
+"""The Omnimetic API client on its own, against scripted answers (no simulator, no HA).
+
+aioresponses 0.7.9 cannot build responses for aiohttp 3.14 (``ClientResponse``
+gained a required ``stream_writer``), so answers come from a tiny loopback
+server that replays a queue instead: same effect, real HTTP.
+"""
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.omnimetic.api import (
+    OmnimeticAuthenticationError,
+    OmnimeticClient,
+    OmnimeticConnectionError,
+    OmnimeticRateLimitError,
+    OmnimeticResponseError,
+    validate_base_url,
+)
+
+USA = "usa1"
+
+
+class Replies:
+    """A loopback server answering each request with the next queued reply."""
+
+    def __init__(self) -> None:
+        self.queue: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.base = ""
+
+    def get(self, _: object = None, **reply: Any) -> None:
+        self.queue.append(reply)
+
+    post = get
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.paths.append(request.path)
+        reply = self.queue.pop(0)
+        if delay := reply.get("delay"):
+            await asyncio.sleep(delay)
+        if "payload" in reply:
+            return web.json_response(
+                reply["payload"],
+                status=reply.get("status", 200),
+                headers=reply.get("headers"),
+            )
+        return web.Response(
+            status=reply.get("status", 200),
+            text=reply.get("body", ""),
+            content_type=reply.get("content_type", "text/plain"),
+            headers=reply.get("headers"),
+        )
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """No hass needed for client tests."""
+
+
+@pytest.fixture
+async def mocked(socket_enabled: None) -> AsyncGenerator[Replies]:
+    replies = Replies()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", replies.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    replies.base = f"http://127.0.0.1:{server.port}/api"
+    yield replies
+    await server.close()
+
+
+@pytest.fixture
+async def client() -> AsyncGenerator[ClientSession]:
+    async with ClientSession() as session:
+        yield session
+
+
+def _token(mocked: Replies, times: int = 1) -> None:
+    for _ in range(times):
+        mocked.post(payload={"id": "acc", "token": "not-a-jwt"})
+
+
+async def test_interval_both_date_readings(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """`date` as the hour's start, and `date` as a day start with `hour` as offset."""
+    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    _token(mocked)
+    mocked.get(
+        payload=[
+            {
+                "date": "2023-10-07T23:00:00.000Z",
+                "hour": "23:00",
+                "onPeakUsage": 0,
+                "offPeakUsage": 4.72,
+                "totalUsage": 1,
+            },
+            {
+                "date": "2023-10-08T00:00:00.000Z",
+                "hour": "00:00",
+                "onPeakUsage": 1,
+                "offPeakUsage": 2,
+                "extra": "x",
+            },
+            {"hour": "01:00", "totalUsage": 3},
+            "garbage",
+        ],
+    )
+    mocked.get(
+        payload={
+            "data": [
+                {"date": "2023-10-09T00:00:00Z", "hour": "05:00", "totalUsage": "0.5"},
+                {"date": "2023-10-09T00:00:00Z", "hour": "06:00", "totalUsage": 0.25},
+            ]
+        },
+    )
+    first = await api.interval_data(USA, date(2023, 10, 7), date(2023, 10, 8))
+    second = await api.interval_data(USA, date(2023, 10, 9), date(2023, 10, 9))
+    assert [(r.start, r.total_kwh) for r in first] == [
+        (datetime(2023, 10, 7, 23, tzinfo=UTC), 1.0),
+        (datetime(2023, 10, 8, 0, tzinfo=UTC), 3.0),
+    ]
+    assert [(r.start, r.total_kwh) for r in second] == [
+        (datetime(2023, 10, 9, 5, tzinfo=UTC), 0.5),
+        (datetime(2023, 10, 9, 6, tzinfo=UTC), 0.25),
+    ]
+
+
+async def test_range_split_on_400_and_chunking(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """Long ranges go a month at a time; a refused range is split in two."""
+    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    _token(mocked)
+    mocked.get(status=400, payload={"message": "range too long"})
+    mocked.get(
+        payload=[{"date": "2026-01-01T00:00:00Z", "hour": "00:00", "totalUsage": 1}]
+    )
+    mocked.get(
+        payload=[{"date": "2026-01-20T00:00:00Z", "hour": "00:00", "totalUsage": 2}]
+    )
+    mocked.get(
+        payload=[{"date": "2026-02-05T00:00:00Z", "hour": "00:00", "totalUsage": 3}]
+    )
+    readings = await api.interval_data(USA, date(2026, 1, 1), date(2026, 2, 10))
+    assert [r.total_kwh for r in readings] == [1.0, 2.0, 3.0]
+
+
+async def test_historical_months_tolerant(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """Month names, numbers and abbreviations; Wh to kWh; cents kept."""
+    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    _token(mocked)
+    mocked.get(
+        payload=[
+            {
+                "month": "August",
+                "year": 2023,
+                "energyConsumptionInWatts": 677270.4,
+                "amountInCents": 1128,
+            },
+            {"month": 9, "energyConsumptionInWatts": None},
+            {"month": "Oct"},
+            {"month": "13"},
+            {"month": True},
+        ],
+    )
+    months = await api.historical_data(USA, 2023)
+    assert [(m.month, m.energy_kwh, m.amount) for m in months] == [
+        (8, pytest.approx(677.2704), 11.28),
+        (9, None, None),
+        (10, None, None),
+    ]
+
+
+async def test_errors_are_typed(client: ClientSession, mocked: Replies) -> None:
+    """Each failure maps to its exception; 401 on data renews the token once."""
+    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    mocked.post(status=401, payload={"message": "no"})
+    with pytest.raises(OmnimeticAuthenticationError):
+        await api.authenticate()
+    for _ in range(2):  # token, refused call, renewed token, refused again
+        _token(mocked)
+        mocked.get(status=401)
+    with pytest.raises(OmnimeticAuthenticationError):
+        await api.service_account_info(USA)
+    assert api.token_requests == 3
+    mocked.get(status=429, headers={"Retry-After": "17"})
+    with pytest.raises(OmnimeticRateLimitError) as err:
+        await api.service_account_info(USA)
+    assert err.value.retry_after == 17
+    mocked.get(status=429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    with pytest.raises(OmnimeticRateLimitError) as err:
+        await api.service_account_info(USA)
+    assert err.value.retry_after == 0
+    mocked.get(status=503, body="down")
+    with pytest.raises(OmnimeticResponseError, match="HTTP 503: down"):
+        await api.service_account_info(USA)
+    mocked.get(body="{not json", content_type="application/json")
+    with pytest.raises(OmnimeticResponseError, match="Malformed"):
+        await api.service_account_info(USA)
+    mocked.get(payload=[1, 2])
+    with pytest.raises(OmnimeticResponseError):
+        await api.service_account_info(USA)
+    mocked.get(delay=1.0, payload={})
+    with pytest.raises(OmnimeticConnectionError, match="Timeout"):
+        await api.service_account_info(USA)
+    mocked.post(payload={"token": "x"})
+    api._token = None
+    with pytest.raises(OmnimeticResponseError, match="no id and token"):
+        await api.authenticate()
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://api.omnimetic.com/", True),
+        ("http://127.0.0.1:8900/api", True),
+        ("http://localhost:1/api", True),
+        ("http://[::1]:8900", True),
+        ("http://api.omnimetic.com", False),
+        ("ftp://x", False),
+        ("https://x/api?a=1", False),
+        ("not a url", False),
+    ],
+)
+def test_validate_base_url(url: str, ok: bool) -> None:
+    """HTTPS everywhere, plain HTTP only on loopback."""
+    if ok:
+        assert validate_base_url(url) == url.rstrip("/")
+    else:
+        with pytest.raises(ValueError):
+            validate_base_url(url)
