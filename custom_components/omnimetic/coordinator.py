@@ -136,6 +136,12 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             self.config_entry.options.get(CONF_CURRENCY) or self.hass.config.currency
         )
 
+    @property
+    def _backfill(self) -> timedelta:
+        """Return how much history the first run imports (an option)."""
+        days = self.config_entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)
+        return timedelta(days=int(days))
+
     @override
     async def _async_setup(self) -> None:
         """Read the account's details once; they change only by relinking."""
@@ -212,14 +218,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             self.hass, self.statistic_ids["consumption"]
         )
         if last_stored is None:
-            backfill = timedelta(
-                days=int(
-                    self.config_entry.options.get(
-                        CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS
-                    )
-                )
-            )
-            window_start = hour_floor(now - backfill)
+            window_start = hour_floor(now - self._backfill)
         else:
             window_start = last_stored - REREAD_WINDOW
         # After a restart the sensors need the months before the window too.
@@ -254,14 +253,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
         first_year = local_now.year - 1 if local_now.month == 1 else local_now.year
         backfill_from: datetime | None = None
         if await async_last_start(self.hass, self.statistic_ids["cost"]) is None:
-            backfill = timedelta(
-                days=int(
-                    self.config_entry.options.get(
-                        CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS
-                    )
-                )
-            )
-            backfill_from = local_month_start(now - backfill)
+            backfill_from = local_month_start(now - self._backfill)
             first_year = min(first_year, dt_util.as_local(backfill_from).year)
         fetched: list[MonthlyUsage] = []
         for year in range(first_year, local_now.year + 1):

@@ -33,6 +33,10 @@ ON_PEAK = f"omnimetic:{ACCOUNT}_energy_on_peak"
 OFF_PEAK = f"omnimetic:{ACCOUNT}_energy_off_peak"
 COST = f"omnimetic:{ACCOUNT}_cost"
 HOUR = timedelta(hours=1)
+# Where the default test entry (14 days of backfill) starts its statistics.
+WINDOW_START = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
+    minute=0, second=0, microsecond=0
+)
 
 
 async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
