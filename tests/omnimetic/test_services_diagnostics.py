@@ -1,6 +1,7 @@
 """The export_usage action and the diagnostics of the Omnimetic integration."""
 
 from pathlib import Path
+from typing import Any
 import zipfile
 
 from homeassistant.core import HomeAssistant
@@ -25,17 +26,22 @@ from .conftest import NOW
 pytestmark = pytest.mark.freeze_time(NOW)
 
 
+async def _export(hass: HomeAssistant, entry_id: str) -> dict[str, Any] | None:
+    """Call export_usage for an entry and return its response."""
+    return await hass.services.async_call(
+        DOMAIN,
+        SERVICE_EXPORT_USAGE,
+        {"config_entry_id": entry_id},
+        blocking=True,
+        return_response=True,
+    )
+
+
 async def test_export_usage_writes_workbook(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """The export lands under the config folder and the path is returned."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        SERVICE_EXPORT_USAGE,
-        {"config_entry_id": init_integration.entry_id},
-        blocking=True,
-        return_response=True,
-    )
+    response = await _export(hass, init_integration.entry_id)
     assert response is not None
     path = Path(str(response["path"]))
     assert path.parent == Path(hass.config.path("omnimetic_exports"))
@@ -64,35 +70,17 @@ async def test_export_usage_errors(
 ) -> None:
     """Bad entries and vendor failures raise translated errors."""
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_EXPORT_USAGE,
-            {"config_entry_id": "nope"},
-            blocking=True,
-            return_response=True,
-        )
+        await _export(hass, "nope")
     assert err.value.translation_key == "entry_not_found"
 
     simulator.faults.inject(Fault.SERVER_ERROR, endpoint="download_data")
     with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_EXPORT_USAGE,
-            {"config_entry_id": init_integration.entry_id},
-            blocking=True,
-            return_response=True,
-        )
+        await _export(hass, init_integration.entry_id)
     assert err.value.translation_key == "export_failed"
 
     await hass.config_entries.async_unload(init_integration.entry_id)
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            SERVICE_EXPORT_USAGE,
-            {"config_entry_id": init_integration.entry_id},
-            blocking=True,
-            return_response=True,
-        )
+        await _export(hass, init_integration.entry_id)
     assert err.value.translation_key == "entry_not_loaded"
 
 

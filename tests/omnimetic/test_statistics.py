@@ -32,7 +32,6 @@ CONSUMPTION = f"omnimetic:{ACCOUNT}_energy_consumption"
 ON_PEAK = f"omnimetic:{ACCOUNT}_energy_on_peak"
 OFF_PEAK = f"omnimetic:{ACCOUNT}_energy_off_peak"
 COST = f"omnimetic:{ACCOUNT}_cost"
-HOUR = timedelta(hours=1)
 # Where the default test entry (14 days of backfill) starts its statistics.
 WINDOW_START = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
     minute=0, second=0, microsecond=0
@@ -182,10 +181,7 @@ async def test_new_data_continues_the_sums(
 
     await _refresh(hass, freezer, UPDATE_INTERVAL)
 
-    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
-        minute=0, second=0, microsecond=0
-    )
-    truth = _truth(simulator, start, simulator.data_end())
+    truth = _truth(simulator, WINDOW_START, simulator.data_end())
     assert simulator.data_end() == first_end + UPDATE_INTERVAL
     _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
     # Three hours later the token has expired: exactly one new token, one
@@ -213,10 +209,7 @@ async def test_corrected_hour_lands(
     rows = await _rows(hass, CONSUMPTION)
     by_start = {datetime.fromtimestamp(r["start"], UTC): r for r in rows}
     assert by_start[corrected]["state"] == pytest.approx(original + 5.0)
-    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
-        minute=0, second=0, microsecond=0
-    )
-    truth = _truth(simulator, start, simulator.data_end())
+    truth = _truth(simulator, WINDOW_START, simulator.data_end())
     _assert_series(rows, [(h, v[2]) for h, v in truth])
     assert len(by_start) == len(rows)
 
@@ -234,10 +227,7 @@ async def test_outage_longer_than_reread_window_leaves_no_gap(
     simulator.faults.clear()
     await _refresh(hass, freezer, UPDATE_INTERVAL)
 
-    start = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
-        minute=0, second=0, microsecond=0
-    )
-    truth = _truth(simulator, start, simulator.data_end())
+    truth = _truth(simulator, WINDOW_START, simulator.data_end())
     _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
 
 
