@@ -21,20 +21,26 @@ whole response.
 """
 
 import asyncio
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-import email.utils
-import ipaddress
+from datetime import date, datetime, timedelta
 import json
 import logging
-import math
 import time
 from typing import Any, Final, Literal, overload
-from urllib.parse import urlsplit
 
 import aiohttp
+
+from .common.api_helpers import (
+    as_datetime as _datetime,
+    as_number as _number,
+    as_str as _str,
+    error_message as _message,
+    host_of,
+    jwt_expiry as _jwt_expiry,
+    parse_retry_after as _retry_after,
+    validate_base_url,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -170,31 +176,6 @@ class MonthlyUsage:
     def amount(self) -> float | None:
         """Return the bill in currency units."""
         return None if self.amount_cents is None else self.amount_cents / 100
-
-
-def validate_base_url(url: str) -> str:
-    """Return the normalised base URL or raise ``ValueError``.
-
-    The vendor requires HTTPS; plain HTTP is accepted only for loopback hosts,
-    where the simulators run.
-    """
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("not an http(s) URL")
-    if parts.query or parts.fragment:
-        raise ValueError("a base URL has no query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError("plain HTTP is only allowed for loopback hosts")
-    return url.strip().rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class OmnimeticClient:
@@ -440,37 +421,7 @@ class OmnimeticClient:
 
     @property
     def _host(self) -> str:
-        return urlsplit(self._url).hostname or self._url
-
-
-def _str(value: Any) -> str | None:
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except TypeError, ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    # A time without offset is taken as UTC, as the reference's samples are.
-    return (
-        parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    )
+        return host_of(self._url)
 
 
 def _rows(data: Any) -> list[Mapping[str, Any]]:
@@ -566,48 +517,3 @@ def _interval_readings(rows: list[Mapping[str, Any]]) -> list[IntervalReading]:
             continue
         readings.append(IntervalReading(start, total, on_peak, off_peak))
     return readings
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Parse Retry-After, in seconds or as an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except TypeError, ValueError:
-        return None
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _message(body: bytes) -> str:
-    """Return the error text of a body, cut short; never echo a token."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body[:200].decode(errors="replace")
-    if isinstance(data, Mapping):
-        for key in ("message", "error", "detail"):
-            if isinstance(data.get(key), str):
-                return str(data[key])[:200]
-    return str(data)[:200]
-
-
-def _jwt_expiry(token: str) -> float | None:
-    """Return the ``exp`` claim of a JWT, or None when it has none."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(
-            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        )
-    except IndexError, ValueError:
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    return (
-        float(exp)
-        if isinstance(exp, (int, float)) and not isinstance(exp, bool)
-        else None
-    )

@@ -39,8 +39,8 @@ from .api import (
     OmnimeticClient,
     OmnimeticError,
     OmnimeticNotFoundError,
-    validate_base_url,
 )
+from .common.api_helpers import validate_base_url
 from .const import (
     CONF_ADVANCED,
     CONF_BACKFILL_DAYS,

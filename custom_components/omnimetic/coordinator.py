@@ -30,6 +30,13 @@ from .api import (
     OmnimeticRateLimitError,
     ServiceAccountInfo,
 )
+from .common.statistics import (
+    StatisticSeries,
+    async_import_series,
+    async_last_start,
+    hour_floor,
+    statistic_id,
+)
 from .const import (
     CONF_BACKFILL_DAYS,
     CONF_SERVICE_ACCOUNT_ID,
@@ -38,13 +45,6 @@ from .const import (
     LOGGER,
     REREAD_WINDOW,
     UPDATE_INTERVAL,
-)
-from .statistics import (
-    StatisticSeries,
-    async_import_series,
-    async_last_start,
-    hour_floor,
-    statistic_id,
 )
 
 type OmnimeticConfigEntry = ConfigEntry[OmnimeticCoordinator]

@@ -20,7 +20,6 @@ from custom_components.omnimetic.api import (
     OmnimeticConnectionError,
     OmnimeticRateLimitError,
     OmnimeticResponseError,
-    validate_base_url,
 )
 
 USA = "usa1"
@@ -216,25 +215,3 @@ async def test_errors_are_typed(client: ClientSession, mocked: Replies) -> None:
     api._token = None
     with pytest.raises(OmnimeticResponseError, match="no id and token"):
         await api.authenticate()
-
-
-@pytest.mark.parametrize(
-    ("url", "ok"),
-    [
-        ("https://api.omnimetic.com/", True),
-        ("http://127.0.0.1:8900/api", True),
-        ("http://localhost:1/api", True),
-        ("http://[::1]:8900", True),
-        ("http://api.omnimetic.com", False),
-        ("ftp://x", False),
-        ("https://x/api?a=1", False),
-        ("not a url", False),
-    ],
-)
-def test_validate_base_url(url: str, ok: bool) -> None:
-    """HTTPS everywhere, plain HTTP only on loopback."""
-    if ok:
-        assert validate_base_url(url) == url.rstrip("/")
-    else:
-        with pytest.raises(ValueError):
-            validate_base_url(url)

@@ -1,13 +1,17 @@
 """Import of hourly external statistics for the Energy dashboard.
 
-Nothing here is Omnimetic-specific: it turns a series of (hour start, value)
-points into recorder rows whose running ``sum`` continues from what is already
-stored. Re-importing a window overwrites its rows (the recorder keys them by
-statistic and start), so corrections land and no hour is ever duplicated.
+Vendor-neutral: it turns a series of (hour start, value) points into recorder
+rows whose running ``sum`` continues from what is already stored. Re-importing
+a window overwrites its rows (the recorder keys them by statistic and start),
+so corrections land and no hour is ever duplicated.
+
+Canonical copy: ``common/statistics.py`` at the repository root; each
+integration carries a byte-identical copy (``scripts/sync-common``,
+checked by ``tests/test_common.py``). Edit the canonical file.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from homeassistant.components.recorder.models import (
@@ -90,6 +94,40 @@ async def async_import_series(
         unit_of_measurement=series.unit,
     )
     async_add_external_statistics(hass, metadata, rows)
+
+
+def _states_from(
+    hass: HomeAssistant, statistic_id: str, start: datetime
+) -> dict[datetime, float]:
+    """Return the stored value (``state``) of every row from ``start`` on."""
+    stats = statistics_during_period(
+        hass, start, None, {statistic_id}, "hour", None, {"state"}
+    )
+    return {
+        datetime.fromtimestamp(row["start"], UTC): float(row.get("state") or 0.0)
+        for row in stats.get(statistic_id, [])
+    }
+
+
+async def async_merge_series(
+    hass: HomeAssistant, source: str, series: StatisticSeries
+) -> None:
+    """Write points that may land before or between stored rows.
+
+    A late correction of an old row changes the running sum of every row after
+    it, so the stored rows from the earliest new point on are read back,
+    merged with the new points and re-written with one continuous sum.
+    """
+    if not series.points:
+        return
+    points = sorted(series.points)
+    stored = await get_instance(hass).async_add_executor_job(
+        _states_from, hass, series.statistic_id, points[0][0]
+    )
+    merged = {**stored, **dict(points)}
+    await async_import_series(
+        hass, source, replace(series, points=sorted(merged.items()))
+    )
 
 
 def statistic_id(domain: str, *parts: str) -> str:

@@ -1,0 +1,96 @@
+"""The shared modules: behaviour of the helpers and identity of the copies."""
+
+from datetime import UTC, datetime, timedelta
+import email.utils
+import filecmp
+from pathlib import Path
+
+import pytest
+
+from common.api_helpers import (
+    as_datetime,
+    as_number,
+    as_str,
+    error_message,
+    jwt_expiry,
+    parse_retry_after,
+    validate_base_url,
+)
+from simulators.framework import make_jwt
+
+ROOT = Path(__file__).parent.parent
+COMPONENTS = sorted(
+    path for path in (ROOT / "custom_components").iterdir() if path.is_dir()
+)
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda path: path.name)
+def test_each_integration_carries_the_canonical_copy(component: Path) -> None:
+    """Every integration vendors common/ unchanged (run scripts/sync-common)."""
+    names = sorted(path.name for path in (ROOT / "common").glob("*.py"))
+    match, mismatch, errors = filecmp.cmpfiles(
+        ROOT / "common", component / "common", names, shallow=False
+    )
+    assert (mismatch, errors) == ([], []), "run scripts/sync-common"
+    assert match == names
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://api.omnimetic.com/", True),
+        ("http://127.0.0.1:8900/api", True),
+        ("http://localhost:1/api", True),
+        ("http://[::1]:8900", True),
+        ("http://api.omnimetic.com", False),
+        ("ftp://x", False),
+        ("https://x/api?a=1", False),
+        ("not a url", False),
+    ],
+)
+def test_validate_base_url(url: str, ok: bool) -> None:
+    """HTTPS everywhere, plain HTTP only on loopback."""
+    if ok:
+        assert validate_base_url(url) == url.rstrip("/")
+    else:
+        with pytest.raises(ValueError):
+            validate_base_url(url)
+
+
+def test_scalar_parsers() -> None:
+    """Tolerant readers of JSON scalars."""
+    assert as_str("  x ") == "x"
+    assert as_str(12) == "12"
+    assert as_str("") is None
+    assert as_str({"a": 1}) is None
+    assert as_number("1.5") == 1.5
+    assert as_number(True) is None
+    assert as_number("nan") is None
+    assert as_number("x") is None
+    assert as_datetime("2026-10-01T00:00:00+02:00") == datetime(
+        2026, 9, 30, 22, tzinfo=UTC
+    )
+    assert as_datetime("2026-10-01T00:00:00") == datetime(2026, 10, 1, tzinfo=UTC)
+    assert as_datetime("yesterday") is None
+    assert as_datetime(5) is None
+
+
+def test_retry_after() -> None:
+    """Seconds or an HTTP date; nonsense is ignored."""
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after("-3") == 0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    later = datetime.now(UTC) + timedelta(seconds=300)
+    assert 200 < (parse_retry_after(email.utils.format_datetime(later)) or 0) <= 300
+
+
+def test_error_message_and_jwt() -> None:
+    """Error bodies are cut short; a JWT's exp is read without verifying it."""
+    assert error_message(b'{"message": "Not Found"}') == "Not Found"
+    assert error_message(b'{"error": "invalid_grant"}') == "invalid_grant"
+    assert error_message(b"x" * 500) == "x" * 200
+    assert error_message(b"[1]") == "[1]"
+    assert jwt_expiry(make_jwt({"exp": 1700000000}, b"k")) == 1700000000
+    assert jwt_expiry(make_jwt({"exp": True}, b"k")) is None
+    assert jwt_expiry("opaque") is None
