@@ -9,9 +9,10 @@ from .framework import SIMULATOR, Fault, Simulator
 
 def registered() -> dict[str, type[Simulator]]:
     """Return every vendor simulator by name, in a stable order."""
+    from .momentum_energi import MomentumEnergiSimulator
     from .omnimetic import OmnimeticSimulator
 
-    return {cls.name: cls for cls in (OmnimeticSimulator,)}
+    return {cls.name: cls for cls in (MomentumEnergiSimulator, OmnimeticSimulator)}
 
 
 __all__ = ["SIMULATOR", "Fault", "Simulator", "registered"]

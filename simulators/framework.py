@@ -51,7 +51,7 @@ class _ArmedFault:
     fault: Fault
     endpoint: str | None
     remaining: int | None
-    retry_after: int
+    retry_after: int | None
     delay: float
 
 
@@ -72,7 +72,7 @@ class Faults:
         *,
         endpoint: str | None = None,
         times: int | None = 1,
-        retry_after: int = 60,
+        retry_after: int | None = 60,
         delay: float = 30.0,
     ) -> None:
         """Arm ``fault``; see the class docstring for the arguments."""
@@ -239,7 +239,8 @@ class Simulator:
                     return json_error(401, "Unauthorized")
                 case Fault.RATE_LIMIT:
                     limited = json_error(429, "Too many requests")
-                    limited.headers["Retry-After"] = str(armed.retry_after)
+                    if armed.retry_after is not None:
+                        limited.headers["Retry-After"] = str(armed.retry_after)
                     return limited
                 case Fault.SERVER_ERROR:
                     return json_error(500, "Internal server error")

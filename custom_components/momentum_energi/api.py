@@ -1,0 +1,441 @@
+"""Async client of the Momentum Energi External API.
+
+Pure aiohttp: no Home Assistant import, so it can become its own package.
+
+What the docs leave open, and how this client reads it (tolerant on purpose:
+it must work against the vendor, whatever their server does of the gaps):
+
+* the token: the ``.txt`` says the JWT arrives in a response *header* (name
+  not given), OAuth servers answer it in the JSON body. Both are accepted: the
+  body's ``access_token``, else a header named ``access_token`` /
+  ``Access-Token`` / ``X-Access-Token`` / ``Authorization`` / ``token``, else
+  any header whose value is a JWT. Its lifetime comes from ``expires_in``
+  (body or header), else the JWT's ``exp``, else the documented hour.
+* paths follow the vendor's reference (``NOTES.md``), which wins over the
+  ``.txt``'s abbreviated example: ``/api/external/v2/statistics/bylevel/
+  {level}/updatedAfter/{YYYY-MM-DD}/groupbymedia`` and the
+  ``{periodStart}/{periodEnd}`` variant; v1 is deprecated and not used.
+* collections are ``{"data", "total", "take", "skip"}``; a bare list (an
+  endpoint without paging, which the doc allows) is taken as the whole set.
+  Pages are read with ``Take``/``Skip`` until ``total`` rows arrived; a page
+  that ends early raises, so a caller never mistakes half a set for all.
+* rows: unknown fields are ignored, nulls stay ``None``; a row without item
+  key, dates or consumption is skipped, not fatal. Times are ISO 8601 with or
+  without offset (none means UTC, "timestamps are in UTC"), with up to seven
+  fractional digits (.NET).
+"""
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+import json
+import logging
+import re
+import time
+from typing import Any, Final
+
+import aiohttp
+
+from .common.api_helpers import (
+    as_datetime,
+    as_number,
+    as_str,
+    error_message,
+    host_of,
+    jwt_expiry,
+    parse_retry_after,
+    validate_base_url,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_URL: Final = "https://api-rc.momentum.se"
+DEFAULT_CLIENT_ID: Final = "external_access"
+"""Preregistered by Momentum for every customer (the doc's table)."""
+SCOPE: Final = "external_access"
+TOKEN_LIFETIME: Final = timedelta(hours=1)
+TOKEN_RENEW_MARGIN: Final = timedelta(minutes=5)
+REQUEST_TIMEOUT: Final = 60.0
+PAGE_SIZE: Final = 3000
+"""The documented default page; the maximum is 10,000, but smaller pages
+keep each answer well inside the timeout on a slow link."""
+MAX_PAGES: Final = 1000
+"""A guard against a server whose ``total`` never comes within reach."""
+
+_TOKEN_HEADERS: Final = (
+    "access_token",
+    "access-token",
+    "x-access-token",
+    "authorization",
+    "token",
+)
+_JWT: Final = re.compile(r"(?:Bearer\s+)?(eyJ[\w-]*\.[\w-]+\.[\w-]*)$", re.IGNORECASE)
+
+
+class MomentumEnergiError(Exception):
+    """Base of every error this client raises."""
+
+
+class MomentumEnergiConnectionError(MomentumEnergiError):
+    """The API could not be reached or did not answer in time."""
+
+
+class MomentumEnergiAuthenticationError(MomentumEnergiError):
+    """The user name or password was refused (``invalid_grant``, or 401)."""
+
+
+class MomentumEnergiClientAuthError(MomentumEnergiAuthenticationError):
+    """The client id or client secret was refused (``invalid_client``)."""
+
+
+class MomentumEnergiRateLimitError(MomentumEnergiError):
+    """HTTP 429; the doc recommends exponential backoff."""
+
+    def __init__(self, retry_after: float | None) -> None:
+        """Keep the server's Retry-After, in seconds, when it gave one."""
+        super().__init__(f"Rate limited; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class MomentumEnergiResponseError(MomentumEnergiError):
+    """The API answered with an error status or a body we cannot read."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        """Keep the HTTP status (None when the body was the problem)."""
+        super().__init__(message)
+        self.status = status
+
+
+class MomentumEnergiForbiddenError(MomentumEnergiResponseError):
+    """HTTP 403: the API user's rights do not cover the request."""
+
+
+class MomentumEnergiNotFoundError(MomentumEnergiResponseError):
+    """HTTP 404: e.g. a structure level the customer does not use."""
+
+
+@dataclass(frozen=True, slots=True)
+class StructureItem:
+    """A node of the customer's structure (division, estate, building, tenant)."""
+
+    key: str
+    parent_key: str | None
+    name: str | None
+    number: str | None
+    level: str | None
+    level_name: str | None
+
+    @property
+    def display_name(self) -> str:
+        """Return the item's name, else its number, else its key."""
+        return self.name or self.number or self.key
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticRow:
+    """One period (a month) of one item and medium; times are aware UTC."""
+
+    item_key: str
+    usage_type: str | None
+    media_class: str | None
+    media_type: str | None
+    start: datetime
+    stop: datetime
+    consumption_unit: str | None
+    consumption: float
+    consumption_normalized: float | None
+    energy_unit: str | None
+    energy: float | None
+    energy_normalized: float | None
+    last_updated: datetime | None
+
+    @property
+    def medium(self) -> str:
+        """Return the name of the row's medium (or usage, when so grouped)."""
+        return self.media_type or self.media_class or self.usage_type or "unknown"
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> StatisticRow | None:
+        """Parse one row; None when it lacks what cannot be done without."""
+        key = as_str(row.get("itemKey"))
+        start = as_datetime(row.get("startDate"))
+        stop = as_datetime(row.get("stopDate"))
+        consumption = as_number(row.get("consumption"))
+        if key is None or start is None or stop is None or consumption is None:
+            _LOGGER.debug("Skipping a statistics row without key, dates or value")
+            return None
+        return cls(
+            item_key=key,
+            usage_type=as_str(row.get("usageType")),
+            media_class=as_str(row.get("mediaClass")),
+            media_type=as_str(row.get("mediaType")),
+            start=start,
+            stop=stop,
+            consumption_unit=as_str(row.get("consumptionUnit")),
+            consumption=consumption,
+            consumption_normalized=as_number(row.get("consumptionNormalized")),
+            energy_unit=as_str(row.get("energyUnit")),
+            energy=as_number(row.get("energy")),
+            energy_normalized=as_number(row.get("energyNormalized")),
+            last_updated=as_datetime(row.get("lastUpdated")),
+        )
+
+
+class MomentumEnergiClient:
+    """Client for one Momentum Energi API user."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        username: str,
+        password: str,
+        client_secret: str,
+        *,
+        url: str = DEFAULT_URL,
+        client_id: str = DEFAULT_CLIENT_ID,
+        request_timeout: float = REQUEST_TIMEOUT,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        """Create a client; ``session`` is owned by the caller."""
+        self._session = session
+        self._username = username
+        self._password = password
+        self._client_secret = client_secret
+        self._client_id = client_id
+        self._url = validate_base_url(url)
+        self._timeout = request_timeout
+        self._page_size = page_size
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
+        self.token_requests = 0
+        """How many tokens this client has asked for (diagnostics, tests)."""
+
+    async def authenticate(self) -> None:
+        """Get a fresh token; raises when the credentials are refused."""
+        async with self._token_lock:
+            await self._fetch_token()
+
+    async def structure(self, level: str) -> list[StructureItem]:
+        """Return the items of one structure level (``R``, ``E``, ``B``, ``A``)."""
+        items = []
+        for row in await self._paged(f"/api/external/v2/structure/{level}"):
+            if (key := as_str(row.get("key"))) is None:
+                continue
+            items.append(
+                StructureItem(
+                    key=key,
+                    parent_key=as_str(row.get("parentKey")),
+                    name=as_str(row.get("name")),
+                    number=as_str(row.get("number")),
+                    level=as_str(row.get("level")),
+                    level_name=as_str(row.get("levelName")),
+                )
+            )
+        return items
+
+    async def statistics_updated_after(
+        self, level: str, after: date
+    ) -> list[StatisticRow]:
+        """Return the rows of a level updated after the day ``after``."""
+        return await self._statistics(
+            f"/api/external/v2/statistics/bylevel/{level}/updatedAfter/"
+            f"{after.isoformat()}/groupbymedia"
+        )
+
+    async def statistics_period(
+        self, level: str, start: date, end: date
+    ) -> list[StatisticRow]:
+        """Return the rows of a level for the periods from ``start`` to ``end``."""
+        return await self._statistics(
+            f"/api/external/v2/statistics/bylevel/{level}/"
+            f"{start.isoformat()}/{end.isoformat()}/groupbymedia"
+        )
+
+    async def _statistics(self, path: str) -> list[StatisticRow]:
+        return [
+            parsed
+            for row in await self._paged(path)
+            if (parsed := StatisticRow.from_json(row)) is not None
+        ]
+
+    async def _paged(self, path: str) -> list[Mapping[str, Any]]:
+        """Read every page of a collection."""
+        rows: list[Mapping[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            data = await self._get(
+                path, params={"Take": str(self._page_size), "Skip": str(len(rows))}
+            )
+            if isinstance(data, list):
+                return [row for row in data if isinstance(row, Mapping)]
+            if not isinstance(data, Mapping) or not isinstance(
+                page := data.get("data"), list
+            ):
+                raise MomentumEnergiResponseError("expected a {data: [...]} envelope")
+            rows.extend(row for row in page if isinstance(row, Mapping))
+            total = as_number(data.get("total"))
+            if total is None:
+                # Without a total, a short page is the last one.
+                if len(page) < self._page_size:
+                    return rows
+            elif len(rows) >= total:
+                return rows
+            if not page:
+                raise MomentumEnergiResponseError(
+                    f"page at {len(rows)} of {total} rows came back empty"
+                )
+        raise MomentumEnergiResponseError("too many pages")
+
+    async def _get(self, path: str, *, params: dict[str, str]) -> Any:
+        """GET a resource, renewing the token once on a 401."""
+        for attempt in (1, 2):
+            token = await self._valid_token()
+            try:
+                response = await self._request(
+                    "GET",
+                    path,
+                    params=params,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except MomentumEnergiAuthenticationError:
+                # A token can be revoked before its expiry: renew once, and
+                # only if nobody else renewed it meanwhile.
+                if attempt == 2:
+                    raise
+                async with self._token_lock:
+                    if self._token == token:
+                        self._token = None
+                continue
+            return _json(response[0], response[1])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _valid_token(self) -> str:
+        async with self._token_lock:
+            if self._token is None or time.time() >= self._token_expires:
+                await self._fetch_token()
+            assert self._token is not None
+            return self._token
+
+    async def _fetch_token(self) -> None:
+        """Ask for a token (resource-owner password grant); holds the lock."""
+        self.token_requests += 1
+        self._token = None
+        body, status, headers = await self._request(
+            "POST",
+            "/identity/connect/token",
+            form={
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+                "grant_type": "password",
+                "username": self._username,
+                "password": self._password,
+                "scope": SCOPE,
+            },
+        )
+        data: Any = None
+        if body.strip():
+            data = _json(body, status)
+        token, expires_in = _token_from(data, headers)
+        if token is None:
+            raise MomentumEnergiResponseError("token answer carries no access token")
+        now = time.time()
+        expires = now + (expires_in or TOKEN_LIFETIME.total_seconds())
+        claimed = jwt_expiry(token)
+        if (
+            expires_in is None
+            and claimed is not None
+            and claimed > now + 2 * TOKEN_RENEW_MARGIN.total_seconds()
+        ):
+            # Without expires_in, believe a shorter exp claim too, but not one
+            # our clock already sees as (nearly) past: with a skewed clock that
+            # would fetch a token before every request.
+            expires = min(expires, claimed)
+        self._token = token
+        self._token_expires = expires - TOKEN_RENEW_MARGIN.total_seconds()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        form: dict[str, str] | None = None,
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        url = f"{self._url}{path}"
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._session.request(
+                    method, url, params=params, headers=headers, data=form
+                ) as response:
+                    body = await response.read()
+                    status = response.status
+                    response_headers = dict(response.headers)
+        except TimeoutError as err:
+            raise MomentumEnergiConnectionError(
+                f"Timeout talking to {host_of(self._url)}"
+            ) from err
+        except aiohttp.ClientError as err:
+            raise MomentumEnergiConnectionError(
+                f"Error talking to {host_of(self._url)}: {err}"
+            ) from err
+        if status < 300:
+            return body, status, response_headers
+        message = error_message(body)
+        if status == 400 and _oauth_error(body) == "invalid_grant":
+            raise MomentumEnergiAuthenticationError("User name or password refused")
+        if _oauth_error(body) == "invalid_client":
+            raise MomentumEnergiClientAuthError("Client id or secret refused")
+        if status == 401:
+            raise MomentumEnergiAuthenticationError("Unauthorized")
+        if status == 403:
+            raise MomentumEnergiForbiddenError(f"Forbidden: {message}", status)
+        if status == 404:
+            raise MomentumEnergiNotFoundError(f"Not found: {message}", status)
+        if status == 429:
+            raise MomentumEnergiRateLimitError(
+                parse_retry_after(response_headers.get("Retry-After"))
+            )
+        raise MomentumEnergiResponseError(f"HTTP {status}: {message}", status)
+
+
+def _json(body: bytes, status: int) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as err:
+        raise MomentumEnergiResponseError(
+            "Malformed JSON in the response", status
+        ) from err
+
+
+def _oauth_error(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return as_str(data.get("error")) if isinstance(data, Mapping) else None
+
+
+def _token_from(
+    data: Any, headers: Mapping[str, str]
+) -> tuple[str | None, float | None]:
+    """Return (token, expires_in seconds) from a body or the headers."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    body = data if isinstance(data, Mapping) else {}
+    expires_in = as_number(body.get("expires_in"))
+    if expires_in is None:
+        expires_in = as_number(lowered.get("expires_in") or lowered.get("expires-in"))
+    if expires_in is not None and expires_in <= 0:
+        expires_in = None
+    if token := as_str(body.get("access_token")):
+        return token, expires_in
+    for name in _TOKEN_HEADERS:
+        if (value := lowered.get(name)) and (match := _JWT.match(value.strip())):
+            return match.group(1), expires_in
+        if name == "access_token" and value:
+            return value.strip(), expires_in
+    for value in lowered.values():
+        if match := _JWT.match(value.strip()):
+            return match.group(1), expires_in
+    return None, expires_in

@@ -1,0 +1,125 @@
+"""Vendor-neutral helpers of the API clients (no Home Assistant import).
+
+Canonical copy: ``common/api_helpers.py`` at the repository root. Each
+integration carries a byte-identical copy in ``custom_components/<domain>/
+common/`` so it installs alone; ``scripts/sync-common`` writes the copies and
+``tests/test_common.py`` fails when one differs. Edit the canonical file.
+"""
+
+import base64
+from collections.abc import Mapping
+from datetime import UTC, datetime
+import email.utils
+import ipaddress
+import json
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def validate_base_url(url: str) -> str:
+    """Return the normalised base URL or raise ``ValueError``.
+
+    The vendors require HTTPS; plain HTTP is accepted only for loopback hosts,
+    where the simulators run.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+    if parts.query or parts.fragment:
+        raise ValueError("a base URL has no query or fragment")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError("plain HTTP is only allowed for loopback hosts")
+    return url.strip().rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether a host name or address is this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_of(url: str) -> str:
+    """Return the host of a URL for messages (never its path or query)."""
+    return urlsplit(url).hostname or url
+
+
+def as_str(value: Any) -> str | None:
+    """Return a stripped, non-empty string of a scalar JSON value, else None."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def as_number(value: Any) -> float | None:
+    """Return a finite float of a JSON number or numeric string, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except TypeError, ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """Parse an ISO 8601 time to aware UTC; a time without offset is UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return (
+        parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Parse Retry-After, in seconds or as an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except TypeError, ValueError:
+        return None
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def error_message(body: bytes) -> str:
+    """Return the error text of a body, cut short; never echo a token."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body[:200].decode(errors="replace")
+    if isinstance(data, Mapping):
+        for key in ("message", "error_description", "error", "detail"):
+            if isinstance(data.get(key), str):
+                return str(data[key])[:200]
+    return str(data)[:200]
+
+
+def jwt_expiry(token: str) -> float | None:
+    """Return the ``exp`` claim of a JWT, or None when it has none."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        )
+    except IndexError, ValueError:
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return (
+        float(exp)
+        if isinstance(exp, (int, float)) and not isinstance(exp, bool)
+        else None
+    )

@@ -1,0 +1,156 @@
+"""Sensors of the Momentum Energi integration: the latest complete month.
+
+Per item and medium: energy and consumption of the newest month that has
+ended, plus their weather-normalised variants (disabled by default). The
+Energy dashboard should use the external statistics instead (see
+coordinator.py), which place each month where it belongs; hence no
+``state_class``: a sensor's own statistics would book a month's energy at the
+moment a poll saw it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .api import StatisticRow
+from .const import LOGGER
+from .coordinator import (
+    MediumSeries,
+    MomentumEnergiConfigEntry,
+    MomentumEnergiCoordinator,
+)
+from .entity import MomentumEnergiEntity
+from .units import device_class, energy_unit, native_unit
+
+# Coordinator-driven: no entity polls the API by itself.
+PARALLEL_UPDATES = 0
+
+_unknown_units_logged: set[str] = set()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MomentumEnergiSensorEntityDescription(SensorEntityDescription):
+    """Describes a Momentum Energi sensor of one item's medium."""
+
+    value_fn: Callable[[StatisticRow], float | None]
+    unit_fn: Callable[[MediumSeries], str | None]
+    exists_fn: Callable[[MediumSeries], bool]
+
+
+def _has_energy(series: MediumSeries) -> bool:
+    return series.energy_unit is not None
+
+
+def _consumption_is_not_energy(series: MediumSeries) -> bool:
+    # Where consumption is itself energy (electricity in kWh) it repeats the
+    # energy sensor; only media measured otherwise (m³) get their own.
+    return not _has_energy(series) or energy_unit(series.consumption_unit) is None
+
+
+SENSORS: tuple[MomentumEnergiSensorEntityDescription, ...] = (
+    MomentumEnergiSensorEntityDescription(
+        key="energy",
+        translation_key="energy",
+        value_fn=lambda row: row.energy,
+        unit_fn=lambda series: series.energy_unit,
+        exists_fn=_has_energy,
+    ),
+    MomentumEnergiSensorEntityDescription(
+        key="energy_normalized",
+        translation_key="energy_normalized",
+        entity_registry_enabled_default=False,
+        value_fn=lambda row: row.energy_normalized,
+        unit_fn=lambda series: series.energy_unit,
+        exists_fn=_has_energy,
+    ),
+    MomentumEnergiSensorEntityDescription(
+        key="consumption",
+        translation_key="consumption",
+        value_fn=lambda row: row.consumption,
+        unit_fn=lambda series: series.consumption_unit,
+        exists_fn=_consumption_is_not_energy,
+    ),
+    MomentumEnergiSensorEntityDescription(
+        key="consumption_normalized",
+        translation_key="consumption_normalized",
+        entity_registry_enabled_default=False,
+        value_fn=lambda row: row.consumption_normalized,
+        unit_fn=lambda series: series.consumption_unit,
+        exists_fn=_consumption_is_not_energy,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MomentumEnergiConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add sensors for every item's media, and for new ones as they appear."""
+    coordinator = entry.runtime_data
+    known: set[tuple[str, str]] = set()
+
+    @callback
+    def add_new() -> None:
+        new = [key for key in coordinator.data.series if key not in known]
+        known.update(new)
+        async_add_entities(
+            MomentumEnergiSensor(coordinator, coordinator.data.series[key], description)
+            for key in new
+            for description in SENSORS
+            if description.exists_fn(coordinator.data.series[key])
+        )
+
+    add_new()
+    entry.async_on_unload(coordinator.async_add_listener(add_new))
+
+
+class MomentumEnergiSensor(MomentumEnergiEntity, SensorEntity):
+    """A value of the latest complete month of one item's medium."""
+
+    entity_description: MomentumEnergiSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: MomentumEnergiCoordinator,
+        series: MediumSeries,
+        description: MomentumEnergiSensorEntityDescription,
+    ) -> None:
+        """Create the sensor of ``description`` for one series."""
+        super().__init__(
+            coordinator, series.item_key, f"{series.medium}_{description.key}"
+        )
+        self.entity_description = description
+        self._series_key = (series.item_key, series.medium)
+        self._attr_translation_placeholders = {"medium": series.name}
+        unit = description.unit_fn(series)
+        self._attr_native_unit_of_measurement = native_unit(unit)
+        self._attr_device_class = device_class(unit, series.name)
+        if (
+            unit
+            and self._attr_device_class is None
+            and unit not in _unknown_units_logged
+        ):
+            _unknown_units_logged.add(unit)
+            LOGGER.warning(
+                "Unknown unit %r of %s: its sensors have no device class",
+                unit,
+                series.name,
+            )
+
+    @property
+    def available(self) -> bool:
+        """Return whether the coordinator has data of this series."""
+        return super().available and self._series_key in self.coordinator.data.series
+
+    @property
+    def native_value(self) -> float | None:
+        """Return the value of the newest month that has ended."""
+        series = self.coordinator.data.series.get(self._series_key)
+        if series is None or (row := series.latest_complete(dt_util.utcnow())) is None:
+            return None
+        return self.entity_description.value_fn(row)
