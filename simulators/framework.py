@@ -194,6 +194,8 @@ class Simulator:
         self.seed = seed
         self.clock = clock
         self.counters: Counter[str] = Counter()
+        self.rows_served: Counter[str] = Counter()
+        """Rows answered per endpoint by :meth:`page` (how big a refresh was)."""
         self.faults = Faults()
 
     def routes(self) -> list[web.RouteDef]:
@@ -207,6 +209,7 @@ class Simulator:
     def reset_counters(self) -> None:
         """Forget the request counts (between the phases of a test)."""
         self.counters.clear()
+        self.rows_served.clear()
 
     def rejects_unauthorized(self, endpoint: str) -> bool:
         """Consume a matching UNAUTHORIZED fault; for handlers that check auth."""
@@ -218,7 +221,9 @@ class Simulator:
         """Return one page of ``rows``; honours the EMPTY_PAGE fault."""
         if self.faults.take(endpoint, (Fault.EMPTY_PAGE,)) is not None:
             return []
-        return list(rows[skip : skip + take])
+        page = list(rows[skip : skip + take])
+        self.rows_served[endpoint] += len(page)
+        return page
 
     def empty_page(self, endpoint: str) -> bool:
         """Consume a matching EMPTY_PAGE fault for a non-sliced list endpoint."""

@@ -195,7 +195,7 @@ class MomentumEnergiClient:
         url: str = DEFAULT_URL,
         client_id: str = DEFAULT_CLIENT_ID,
         request_timeout: float = REQUEST_TIMEOUT,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
     ) -> None:
         """Create a client; ``session`` is owned by the caller."""
         self._session = session
@@ -205,7 +205,7 @@ class MomentumEnergiClient:
         self._client_id = client_id
         self._url = validate_base_url(url)
         self._timeout = request_timeout
-        self._page_size = page_size
+        self._page_size = page_size or PAGE_SIZE
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
