@@ -1,6 +1,7 @@
 """Test harness shared by every integration's tests."""
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestServer
 import pytest
@@ -15,6 +16,17 @@ type StartSimulator = Callable[[Simulator], Awaitable[str]]
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load this repository's custom_components."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create entities disabled by default enabled, as HA core's fixture does."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
 
 
 @pytest.fixture

@@ -315,7 +315,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                 item.key: item for item in await self.client.structure(self.level)
             }
             self._structure_fetched = now
-            self._remove_stale_devices()
+            self._remove_stale_items({row.item_key for row in rows})
 
         rows = [row for row in rows if self._wanted(row)]
         await self._import(rows)
@@ -416,19 +416,26 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                     ),
                 )
 
-    def _remove_stale_devices(self) -> None:
-        """Detach devices of items the structure no longer lists."""
+    def _remove_stale_items(self, with_rows: set[str]) -> None:
+        """Forget items the structure no longer lists, and remove their devices.
+
+        An item that still has rows in this refresh stays, whatever the
+        structure says: the statistics are the truth of what exists.
+        """
+        keep = self._items.keys() | with_rows
+        for key in [key for key, _ in self._rows if key not in keep]:
+            self._rows = {k: v for k, v in self._rows.items() if k[0] != key}
         registry = dr.async_get(self.hass)
         for device in dr.async_entries_for_config_entry(
             registry, self.config_entry.entry_id
         ):
-            keys = {ident[1] for ident in device.identifiers if ident[0] == DOMAIN}
-            if keys and not any(
-                self._item_key_of(ident) in self._items for ident in keys
-            ):
-                registry.async_update_device(
-                    device.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+            keys = {
+                self._item_key_of(identifier)
+                for domain, identifier in device.identifiers
+                if domain == DOMAIN
+            }
+            if keys and not keys & keep:
+                registry.async_remove_device(device.id)
 
     def device_identifier(self, item_key: str) -> str:
         """Return the device identifier of an item (unique across accounts)."""

@@ -133,7 +133,10 @@ async def test_backfill_matches_ground_truth(
     starts = [datetime.fromtimestamp(row["start"], UTC) for row in rows]
     assert starts[1] == datetime(2025, 11, 1, 7, tzinfo=UTC)
     assert starts[2] == datetime(2025, 12, 1, 8, tzinfo=UTC)
-    assert starts == [_local_month_start(s.astimezone(dt_util.get_default_time_zone()).date()) for s in starts]
+    assert starts == [
+        _local_month_start(s.astimezone(dt_util.get_default_time_zone()).date())
+        for s in starts
+    ]
 
     metadata = await get_instance(hass).async_add_executor_job(get_metadata, hass)
     energy = metadata[_id("1001", "fjarrvarme", "energy")][1]
