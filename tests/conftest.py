@@ -1,8 +1,11 @@
 """Test harness shared by every integration's tests."""
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 import pytest
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -56,3 +59,66 @@ async def start_simulator(socket_enabled: None) -> AsyncGenerator[StartSimulator
     yield start
     for server in servers:
         await server.close()
+
+
+class Replies:
+    """A loopback server answering each request with the next queued reply."""
+
+    def __init__(self) -> None:
+        self.queue: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        self.requests: list[web.Request] = []
+        self.bodies: list[bytes] = []
+        self.base = ""
+
+    def get(self, _: object = None, **reply: Any) -> None:
+        """Queue a reply: payload (JSON) or body, status, headers, delay."""
+        self.queue.append(reply)
+
+    post = get
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer with the next queued reply, noting the request."""
+        self.paths.append(request.path_qs)
+        self.requests.append(request)
+        self.bodies.append(await request.read())
+        reply = self.queue.pop(0)
+        if delay := reply.get("delay"):
+            await asyncio.sleep(delay)
+        if "payload" in reply:
+            return web.json_response(
+                reply["payload"],
+                status=reply.get("status", 200),
+                headers=reply.get("headers"),
+            )
+        return web.Response(
+            status=reply.get("status", 200),
+            text=reply.get("body", ""),
+            content_type=reply.get("content_type", "text/plain"),
+            headers=reply.get("headers"),
+        )
+
+
+@pytest.fixture
+async def mocked(socket_enabled: None) -> AsyncGenerator[Replies]:
+    """Serve scripted replies on 127.0.0.1 for client tests without a simulator.
+
+    aioresponses 0.7.9 cannot build responses for aiohttp 3.14
+    (``ClientResponse`` gained a required ``stream_writer``), so a tiny
+    loopback server replays a queue instead: same effect, real HTTP.
+    """
+    replies = Replies()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", replies.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    replies.base = f"http://127.0.0.1:{server.port}"
+    yield replies
+    await server.close()
+
+
+@pytest.fixture
+async def client() -> AsyncGenerator[ClientSession]:
+    """Return a plain aiohttp session for client tests."""
+    async with ClientSession() as session:
+        yield session

@@ -1,17 +1,11 @@
 """The Omnimetic API client on its own, against scripted answers (no simulator, no HA).
 
-aioresponses 0.7.9 cannot build responses for aiohttp 3.14 (``ClientResponse``
-gained a required ``stream_writer``), so answers come from a tiny loopback
-server that replays a queue instead: same effect, real HTTP.
+Answers come from the ``mocked`` loopback server of ``tests/conftest.py``.
 """
 
-import asyncio
-from collections.abc import AsyncGenerator
 from datetime import UTC, date, datetime
-from typing import Any
 
-from aiohttp import ClientSession, web
-from aiohttp.test_utils import TestServer
+from aiohttp import ClientSession
 import pytest
 
 from custom_components.omnimetic.api import (
@@ -21,63 +15,14 @@ from custom_components.omnimetic.api import (
     OmnimeticRateLimitError,
     OmnimeticResponseError,
 )
+from tests.conftest import Replies
 
 USA = "usa1"
-
-
-class Replies:
-    """A loopback server answering each request with the next queued reply."""
-
-    def __init__(self) -> None:
-        self.queue: list[dict[str, Any]] = []
-        self.paths: list[str] = []
-        self.base = ""
-
-    def get(self, _: object = None, **reply: Any) -> None:
-        self.queue.append(reply)
-
-    post = get
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.paths.append(request.path)
-        reply = self.queue.pop(0)
-        if delay := reply.get("delay"):
-            await asyncio.sleep(delay)
-        if "payload" in reply:
-            return web.json_response(
-                reply["payload"],
-                status=reply.get("status", 200),
-                headers=reply.get("headers"),
-            )
-        return web.Response(
-            status=reply.get("status", 200),
-            text=reply.get("body", ""),
-            content_type=reply.get("content_type", "text/plain"),
-            headers=reply.get("headers"),
-        )
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
     """No hass needed for client tests."""
-
-
-@pytest.fixture
-async def mocked(socket_enabled: None) -> AsyncGenerator[Replies]:
-    replies = Replies()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", replies.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server(access_log=None)
-    replies.base = f"http://127.0.0.1:{server.port}/api"
-    yield replies
-    await server.close()
-
-
-@pytest.fixture
-async def client() -> AsyncGenerator[ClientSession]:
-    async with ClientSession() as session:
-        yield session
 
 
 def _token(mocked: Replies, times: int = 1) -> None:
@@ -89,7 +34,9 @@ async def test_interval_both_date_readings(
     client: ClientSession, mocked: Replies
 ) -> None:
     """`date` as the hour's start, and `date` as a day start with `hour` as offset."""
-    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    api = OmnimeticClient(
+        client, "id", "secret", url=f"{mocked.base}/api", request_timeout=0.2
+    )
     _token(mocked)
     mocked.get(
         payload=[
@@ -135,7 +82,9 @@ async def test_range_split_on_400_and_chunking(
     client: ClientSession, mocked: Replies
 ) -> None:
     """Long ranges go a month at a time; a refused range is split in two."""
-    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    api = OmnimeticClient(
+        client, "id", "secret", url=f"{mocked.base}/api", request_timeout=0.2
+    )
     _token(mocked)
     mocked.get(status=400, payload={"message": "range too long"})
     mocked.get(
@@ -155,7 +104,9 @@ async def test_historical_months_tolerant(
     client: ClientSession, mocked: Replies
 ) -> None:
     """Month names, numbers and abbreviations; Wh to kWh; cents kept."""
-    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    api = OmnimeticClient(
+        client, "id", "secret", url=f"{mocked.base}/api", request_timeout=0.2
+    )
     _token(mocked)
     mocked.get(
         payload=[
@@ -181,7 +132,9 @@ async def test_historical_months_tolerant(
 
 async def test_errors_are_typed(client: ClientSession, mocked: Replies) -> None:
     """Each failure maps to its exception; 401 on data renews the token once."""
-    api = OmnimeticClient(client, "id", "secret", url=mocked.base, request_timeout=0.2)
+    api = OmnimeticClient(
+        client, "id", "secret", url=f"{mocked.base}/api", request_timeout=0.2
+    )
     mocked.post(status=401, payload={"message": "no"})
     with pytest.raises(OmnimeticAuthenticationError):
         await api.authenticate()
