@@ -4,27 +4,22 @@ from datetime import UTC, datetime, timedelta
 import email.utils
 import filecmp
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from common.api_helpers import (
-    as_datetime,
-    as_number,
-    as_str,
-    error_message,
-    jwt_expiry,
-    parse_retry_after,
-    validate_base_url,
-)
 from simulators.framework import make_jwt
 
-ROOT = Path(__file__).parent.parent
-COMPONENTS = sorted(
-    path for path in (ROOT / "custom_components").iterdir() if path.is_dir()
+from .conftest import ROOT, copies, copy_id
+
+HELPERS = pytest.mark.parametrize("helpers", copies("api_helpers"), ids=copy_id)
+
+
+@pytest.mark.parametrize(
+    "component",
+    sorted(p for p in (ROOT / "custom_components").iterdir() if p.is_dir()),
+    ids=lambda path: path.name,
 )
-
-
-@pytest.mark.parametrize("component", COMPONENTS, ids=lambda path: path.name)
 def test_each_integration_carries_the_canonical_copy(component: Path) -> None:
     """Every integration vendors common/ unchanged (run scripts/sync-common)."""
     names = sorted(path.name for path in (ROOT / "common").glob("*.py"))
@@ -48,17 +43,24 @@ def test_each_integration_carries_the_canonical_copy(component: Path) -> None:
         ("not a url", False),
     ],
 )
-def test_validate_base_url(url: str, ok: bool) -> None:
+@HELPERS
+def test_validate_base_url(helpers: ModuleType, url: str, ok: bool) -> None:
     """HTTPS everywhere, plain HTTP only on loopback."""
     if ok:
-        assert validate_base_url(url) == url.rstrip("/")
+        assert helpers.validate_base_url(url) == url.rstrip("/")
     else:
         with pytest.raises(ValueError):
-            validate_base_url(url)
+            helpers.validate_base_url(url)
 
 
-def test_scalar_parsers() -> None:
+@HELPERS
+def test_scalar_parsers(helpers: ModuleType) -> None:
     """Tolerant readers of JSON scalars."""
+    as_str, as_number, as_datetime = (
+        helpers.as_str,
+        helpers.as_number,
+        helpers.as_datetime,
+    )
     assert as_str("  x ") == "x"
     assert as_str(12) == "12"
     assert as_str("") is None
@@ -75,8 +77,10 @@ def test_scalar_parsers() -> None:
     assert as_datetime(5) is None
 
 
-def test_retry_after() -> None:
+@HELPERS
+def test_retry_after(helpers: ModuleType) -> None:
     """Seconds or an HTTP date; nonsense is ignored."""
+    parse_retry_after = helpers.parse_retry_after
     assert parse_retry_after("120") == 120
     assert parse_retry_after("-3") == 0
     assert parse_retry_after(None) is None
@@ -85,8 +89,10 @@ def test_retry_after() -> None:
     assert 200 < (parse_retry_after(email.utils.format_datetime(later)) or 0) <= 300
 
 
-def test_error_message_and_jwt() -> None:
+@HELPERS
+def test_error_message_and_jwt(helpers: ModuleType) -> None:
     """Error bodies are cut short; a JWT's exp is read without verifying it."""
+    error_message, jwt_expiry = helpers.error_message, helpers.jwt_expiry
     assert error_message(b'{"message": "Not Found"}') == "Not Found"
     assert error_message(b'{"error": "invalid_grant"}') == "invalid_grant"
     assert error_message(b"x" * 500) == "x" * 200
@@ -94,3 +100,6 @@ def test_error_message_and_jwt() -> None:
     assert jwt_expiry(make_jwt({"exp": 1700000000}, b"k")) == 1700000000
     assert jwt_expiry(make_jwt({"exp": True}, b"k")) is None
     assert jwt_expiry("opaque") is None
+    assert helpers.host_of("https://api-rc.momentum.se/x?y=1") == "api-rc.momentum.se"
+    assert helpers.is_loopback("127.0.0.2")
+    assert not helpers.is_loopback("example.com")
