@@ -17,6 +17,12 @@ import aiohttp
 # The config-flow fields each integration's user step takes, from the
 # simulator's demo credentials and URL.
 FLOW_FORMS = {
+    "momentum_energi": lambda sim: {
+        "username": sim["credentials"]["username"],
+        "password": sim["credentials"]["password"],
+        "client_secret": sim["credentials"]["client_secret"],
+        "advanced": {"url": sim["url"], "client_id": "external_access"},
+    },
     "omnimetic": lambda sim: {
         "client_id": sim["credentials"]["client_id"],
         "client_secret": sim["credentials"]["client_secret"],

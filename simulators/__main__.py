@@ -26,7 +26,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--port",
         type=int,
         default=8900,
-        help="first port; vendors get consecutive ports (default 8900)",
+        help="base port; each vendor adds its fixed port_offset (default 8900)",
     )
     parser.add_argument(
         "--seed", type=int, default=1, help="seed of the synthetic data (default 1)"
@@ -50,9 +50,12 @@ async def serve(args: argparse.Namespace) -> None:
     runners: list[web.AppRunner] = []
     report: dict[str, dict[str, object]] = {}
     try:
-        for offset, (name, cls) in enumerate(registered().items()):
+        for name, cls in registered().items():
             if args.only and name not in args.only:
                 continue
+            # A fixed port per vendor: a dev config entry keeps its URL when
+            # vendors are added or --only picks a few.
+            offset = cls.port_offset
             simulator = cls(seed=args.seed)
             runner = web.AppRunner(simulator.build_app(), access_log=None)
             await runner.setup()

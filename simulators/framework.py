@@ -186,6 +186,8 @@ class Simulator:
     name: ClassVar[str] = "simulator"
     prefix: ClassVar[str] = ""
     """Path the vendor's API lives under; part of the base URL clients use."""
+    port_offset: ClassVar[int] = 0
+    """Added to ``python -m simulators``'s base port: each vendor's own port."""
 
     def __init__(
         self, *, seed: int = 1, clock: Callable[[], datetime] = utcnow

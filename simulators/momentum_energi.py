@@ -117,6 +117,7 @@ class MomentumEnergiSimulator(Simulator):
 
     name = "momentum_energi"
     prefix = ""
+    port_offset = 1
 
     CLIENT_ID = "external_access"
     CLIENT_SECRET = "sim-client-secret-93ad51"

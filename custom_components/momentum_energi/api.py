@@ -321,18 +321,25 @@ class MomentumEnergiClient:
         """Ask for a token (resource-owner password grant); holds the lock."""
         self.token_requests += 1
         self._token = None
-        body, status, headers = await self._request(
-            "POST",
-            "/identity/connect/token",
-            form={
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "grant_type": "password",
-                "username": self._username,
-                "password": self._password,
-                "scope": SCOPE,
-            },
-        )
+        try:
+            body, status, headers = await self._request(
+                "POST",
+                "/identity/connect/token",
+                form={
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "grant_type": "password",
+                    "username": self._username,
+                    "password": self._password,
+                    "scope": SCOPE,
+                },
+            )
+        except (MomentumEnergiForbiddenError, MomentumEnergiNotFoundError) as err:
+            # 403/404 from the token endpoint say nothing about levels or
+            # rights: the base URL points at something that is not Momentum.
+            raise MomentumEnergiResponseError(
+                f"No token endpoint at {host_of(self._url)}: {err}", err.status
+            ) from err
         data: Any = None
         if body.strip():
             data = _json(body, status)

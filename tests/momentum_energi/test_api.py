@@ -132,6 +132,11 @@ async def test_token_request_is_the_documented_form(
         ),
         ({"status": 200, "body": "<html>"}, MomentumEnergiResponseError),
         ({"status": 503, "body": "down"}, MomentumEnergiResponseError),
+        # Not a level or a right: a base URL that is not Momentum's.
+        (
+            {"status": 404, "payload": {"message": "Not Found"}},
+            MomentumEnergiResponseError,
+        ),
     ],
 )
 async def test_token_errors(
@@ -147,6 +152,7 @@ async def test_token_errors(
         await api.authenticate()
     if error is MomentumEnergiAuthenticationError:
         assert not isinstance(raised.value, MomentumEnergiClientAuthError)
+    assert not isinstance(raised.value, MomentumEnergiNotFoundError)
 
 
 async def test_paging_until_total(client: ClientSession, mocked: Replies) -> None:

@@ -97,7 +97,10 @@ def test_faults_validation_and_app_key() -> None:
         Simulator().routes()
     with pytest.raises(NotImplementedError):
         Simulator().demo_credentials()
-    assert "omnimetic" in registered()
+    vendors = registered()
+    assert {"omnimetic", "momentum_energi"} <= vendors.keys()
+    offsets = [cls.port_offset for cls in vendors.values()]
+    assert len(set(offsets)) == len(offsets), "each vendor needs its own port"
 
 
 def test_token_store_expiry() -> None:
