@@ -119,6 +119,8 @@ class _SyncState:
 
     level: str
     media: list[str] | None
+    since: datetime
+    """Start of the oldest month imported; older rows are never imported."""
     last_updated: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -126,6 +128,7 @@ class _SyncState:
         return {
             "level": self.level,
             "media": self.media,
+            "since": self.since.isoformat(),
             "last_updated": self.last_updated.isoformat()
             if self.last_updated
             else None,
@@ -269,11 +272,12 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         if not self._state_loaded:
             stored = await self._store.async_load()
             self._state_loaded = True
-            if stored:
+            if stored and (since := dt_util.parse_datetime(stored.get("since", ""))):
                 last = stored.get("last_updated")
                 self._state = _SyncState(
                     level=str(stored.get("level")),
                     media=stored.get("media"),
+                    since=since,
                     last_updated=dt_util.parse_datetime(last) if last else None,
                 )
         return self._state
@@ -287,10 +291,14 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
             or state.level != self.level
             or state.media != self.media_filter
             or state.last_updated is None
+            or self.backfill_start < state.since
         ):
-            # A new entry, or the options changed what is imported: backfill.
+            # A new entry, or the options changed what is imported (another
+            # level, other media, more history): import the history again.
             LOGGER.debug("Backfilling %s from %s", self.level, self.backfill_start)
-            state = _SyncState(level=self.level, media=self.media_filter)
+            state = _SyncState(
+                level=self.level, media=self.media_filter, since=self.backfill_start
+            )
             rows = await self.client.statistics_period(
                 self.level, dt_util.as_local(self.backfill_start).date(), tomorrow
             )
@@ -317,7 +325,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
             self._structure_fetched = now
             self._remove_stale_items({row.item_key for row in rows})
 
-        rows = [row for row in rows if self._wanted(row)]
+        rows = [row for row in rows if self._wanted(row, state.since)]
         await self._import(rows)
         newest = max(
             (row.last_updated for row in rows if row.last_updated is not None),
@@ -337,9 +345,9 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         self._recent_loaded = True
         return self._data()
 
-    def _wanted(self, row: StatisticRow) -> bool:
+    def _wanted(self, row: StatisticRow, since: datetime) -> bool:
         media = self.media_filter
-        return row_month_start(row) >= self.backfill_start and (
+        return row_month_start(row) >= since and (
             media is None or slug(row.medium) in media
         )
 

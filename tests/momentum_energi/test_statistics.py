@@ -306,3 +306,30 @@ async def test_changing_the_level_backfills_the_new_items(
     assert simulator.counters["statistics_updated_after"] == 0
     rows = await _rows(hass, _id("1001_01", "fjarrvarme", "energy"))
     assert len(rows) == 14
+
+
+async def test_more_history_backfills_again_and_old_corrections_still_land(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: MomentumEnergiSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """More history re-imports; a year on, a correction of the first month lands."""
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={**init_integration.options, CONF_BACKFILL_DAYS: 800},
+    )
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    first = datetime(2024, 8, 1, 7, tzinfo=UTC)  # the month holding 2024-08-31
+    await _assert_all_series(hass, simulator, first)
+
+    # A year later the 800-day window starts a year later, but the oldest
+    # imported month is still corrected when the vendor changes it.
+    for _ in range(365 // 6):
+        await _tick(hass, freezer, timedelta(days=6))
+    simulator.correct("1001-01", "Fastighetsel", date(2024, 8, 1), 1.0)
+    await _tick(hass, freezer, UPDATE_INTERVAL)
+    rows = await _rows(hass, _id("1001", "fastighetsel", "energy"))
+    assert datetime.fromtimestamp(rows[0]["start"], UTC) == first
+    await _assert_all_series(hass, simulator, first)
