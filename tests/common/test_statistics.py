@@ -3,16 +3,15 @@
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 
-from homeassistant.components.recorder.statistics import (
-    get_metadata,
-    statistics_during_period,
-)
+from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+
+from tests.helpers import async_stored_rows
 
 from .conftest import copies, copy_id
 
@@ -35,20 +34,9 @@ def _series(stats: ModuleType, points: list[tuple[datetime, float]]) -> object:
 
 
 async def _stored(hass: HomeAssistant) -> list[tuple[datetime, float, float]]:
-    await async_wait_recording_done(hass)
-    stats = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {STAT},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
     return [
         (datetime.fromtimestamp(r["start"], UTC), r["state"], r["sum"])
-        for r in stats.get(STAT, [])
+        for r in await async_stored_rows(hass, STAT)
     ]
 
 

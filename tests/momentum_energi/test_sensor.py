@@ -14,7 +14,6 @@ from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -22,6 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.momentum_energi.const import DOMAIN, UPDATE_INTERVAL
 from simulators import Fault
 from simulators.momentum_energi import ELECTRICITY, WATER, Item, MomentumEnergiSimulator
+from tests.helpers import async_tick
 
 from .conftest import NOW
 
@@ -29,14 +29,6 @@ pytestmark = pytest.mark.freeze_time(NOW)
 
 SOLROSEN = "sensor.kv_solrosen"
 BJORKEN = "sensor.kv_bjorken"
-
-
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
-) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -106,10 +98,10 @@ async def test_unavailable_then_recovers(
     good = hass.states.get(entity_id).state
     simulator.faults.inject(fault, endpoint="statistics_updated_after")
     with caplog.at_level(logging.INFO):
-        await _tick(hass, freezer, UPDATE_INTERVAL)
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     assert "Error fetching" in caplog.text
-    await _tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert hass.states.get(entity_id).state == good
 
 
@@ -128,18 +120,18 @@ async def test_rate_limit_backs_off_exponentially(
         retry_after=None,
     )
     simulator.reset_counters()
-    await _tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     calls = 1
     for wait in (60, 120, 240):
-        await _tick(hass, freezer, timedelta(seconds=wait - 5))
+        await async_tick(hass, freezer, timedelta(seconds=wait - 5))
         assert simulator.counters["statistics_updated_after"] == calls
-        await _tick(hass, freezer, timedelta(seconds=10))
+        await async_tick(hass, freezer, timedelta(seconds=10))
         calls += 1
         assert simulator.counters["statistics_updated_after"] == calls
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
     # Success resets the backoff: the next refresh is a normal interval away.
-    await _tick(hass, freezer, UPDATE_INTERVAL - timedelta(minutes=1))
+    await async_tick(hass, freezer, UPDATE_INTERVAL - timedelta(minutes=1))
     assert simulator.counters["statistics_updated_after"] == calls
 
 
@@ -154,10 +146,10 @@ async def test_rate_limit_honours_a_longer_retry_after(
         Fault.RATE_LIMIT, endpoint="statistics_updated_after", retry_after=900
     )
     simulator.reset_counters()
-    await _tick(hass, freezer, UPDATE_INTERVAL)
-    await _tick(hass, freezer, timedelta(seconds=890))
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, timedelta(seconds=890))
     assert simulator.counters["statistics_updated_after"] == 1
-    await _tick(hass, freezer, timedelta(seconds=20))
+    await async_tick(hass, freezer, timedelta(seconds=20))
     assert simulator.counters["statistics_updated_after"] == 2
 
 
@@ -179,7 +171,7 @@ async def test_token_costs_one_call_per_expiry(
 
     simulator.reset_counters()
     for _ in range(3):
-        await _tick(hass, freezer, UPDATE_INTERVAL)
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert simulator.counters["token"] == 3
 
     simulator.reset_counters()
@@ -204,9 +196,9 @@ async def test_no_secret_in_logs(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     simulator.faults.inject(Fault.UNAUTHORIZED, endpoint="statistics_updated_after")
-    await _tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
     simulator.faults.inject(Fault.SERVER_ERROR, endpoint="statistics_updated_after")
-    await _tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
     issued = [t.token for t in simulator.tokens._tokens.values()]
     assert len(issued) >= 2
     for secret in (
@@ -232,7 +224,7 @@ async def test_new_item_adds_a_device_and_gone_item_is_removed(
     )
     # The new estate's rows reach an updatedAfter query once it has data:
     # after the next nightly import. The structure is read again daily.
-    await _tick(hass, freezer, timedelta(hours=24))
+    await async_tick(hass, freezer, timedelta(hours=24))
     assert coordinator.last_update_success
     assert hass.states.get("sensor.kv_eken_fastighetsel_energy_last_month")
     identifier = (DOMAIN, f"{coordinator.account}_1003")
@@ -241,7 +233,7 @@ async def test_new_item_adds_a_device_and_gone_item_is_removed(
     )
 
     del simulator.items["1002"]
-    await _tick(hass, freezer, timedelta(hours=24))
+    await async_tick(hass, freezer, timedelta(hours=24))
     assert coordinator.last_update_success
     gone = (DOMAIN, f"{coordinator.account}_1002")
     assert (

@@ -5,21 +5,12 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.models import StatisticMeanType
-from homeassistant.components.recorder.statistics import (
-    get_metadata,
-    statistics_during_period,
-)
+from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.momentum_energi.const import (
     CONF_BACKFILL_DAYS,
@@ -29,6 +20,7 @@ from custom_components.momentum_energi.const import (
 )
 from simulators import Fault
 from simulators.momentum_energi import MomentumEnergiSimulator
+from tests.helpers import async_stored_rows, async_tick
 
 from .conftest import NOW
 
@@ -49,22 +41,6 @@ SERIES = {
 
 def _id(item: str, medium: str, quantity: str) -> str:
     return f"momentum_energi:{ACCOUNT}_{item}_{medium}_{quantity}"
-
-
-async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
-    """Return every stored row of a statistic, oldest first."""
-    await async_wait_recording_done(hass)
-    stats = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return [dict(row) for row in stats.get(statistic_id, [])]
 
 
 def _local_month_start(day: date) -> datetime:
@@ -103,15 +79,9 @@ async def _assert_all_series(
     hass: HomeAssistant, simulator: MomentumEnergiSimulator, first: datetime
 ) -> None:
     for key in SERIES:
-        _assert_series(await _rows(hass, _id(*key)), _truth(simulator, key, first))
-
-
-async def _tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
-) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+        _assert_series(
+            await async_stored_rows(hass, _id(*key)), _truth(simulator, key, first)
+        )
 
 
 # The default test entry imports 400 days: from the local month that holds
@@ -126,7 +96,7 @@ async def test_backfill_matches_ground_truth(
 ) -> None:
     """The first run imports every month of every item and medium exactly once."""
     await _assert_all_series(hass, simulator, FIRST)
-    rows = await _rows(hass, _id("1001", "fjarrvarme", "energy"))
+    rows = await async_stored_rows(hass, _id("1001", "fjarrvarme", "energy"))
     # Oct 2025 .. Nov 2026 (the running month, so far); months start at local
     # midnight, which is 07:00 UTC in summer time and 08:00 UTC in winter.
     assert len(rows) == 14
@@ -162,10 +132,10 @@ async def test_refresh_without_changes_costs_one_small_page(
     """Later refreshes ask only for rows updated since the newest one imported."""
     assert simulator.counters["statistics_period"] == 1
     assert simulator.counters["token"] == 1
-    before = {key: await _rows(hass, _id(*key)) for key in SERIES}
+    before = {key: await async_stored_rows(hass, _id(*key)) for key in SERIES}
     simulator.reset_counters()
 
-    await _tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert init_integration.runtime_data.last_update_success
     assert dict(simulator.counters) == {
         "token": 1,  # the 1 h token expired meanwhile
@@ -174,7 +144,7 @@ async def test_refresh_without_changes_costs_one_small_page(
     }
     # Only the running month was updated lately: one row per estate and medium.
     assert simulator.rows_served["statistics_updated_after"] == 6
-    assert {key: await _rows(hass, _id(*key)) for key in SERIES} == before
+    assert {key: await async_stored_rows(hass, _id(*key)) for key in SERIES} == before
 
 
 async def test_daily_import_updates_the_running_month(
@@ -185,10 +155,10 @@ async def test_daily_import_updates_the_running_month(
 ) -> None:
     """The vendor's next nightly import reaches the statistics; sums continue."""
     key = ("1001", "fastighetsel", "energy")
-    before = await _rows(hass, _id(*key))
+    before = await async_stored_rows(hass, _id(*key))
     # 2026-11-08 07:30 local now; the next import is 2026-11-09 06:00 local.
-    await _tick(hass, freezer, timedelta(hours=24))
-    after = await _rows(hass, _id(*key))
+    await async_tick(hass, freezer, timedelta(hours=24))
+    after = await async_stored_rows(hass, _id(*key))
     assert len(after) == len(before)
     assert after[-1]["state"] > before[-1]["state"]
     await _assert_all_series(hass, simulator, FIRST)
@@ -202,10 +172,10 @@ async def test_late_correction_of_an_old_month_resums_later_rows(
 ) -> None:
     """A month corrected months later lands, and every later sum follows it."""
     key = ("1001", "fjarrvarme", "energy")
-    before = await _rows(hass, _id(*key))
+    before = await async_stored_rows(hass, _id(*key))
     simulator.correct("1001-02", "Fjärrvärme", date(2026, 3, 1), 12.5)
-    await _tick(hass, freezer, UPDATE_INTERVAL)
-    after = await _rows(hass, _id(*key))
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    after = await async_stored_rows(hass, _id(*key))
     await _assert_all_series(hass, simulator, FIRST)
     march = datetime(2026, 3, 1, 8, tzinfo=UTC).timestamp()
     changed = [
@@ -231,10 +201,10 @@ async def test_failed_refreshes_lose_nothing(
     )
     simulator.correct("1002-01", "Naturgas", date(2026, 6, 1), 111.0)
     for _ in range(8):  # two days of failing refreshes, two nightly imports
-        await _tick(hass, freezer, UPDATE_INTERVAL)
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert not init_integration.runtime_data.last_update_success
     simulator.faults.clear()
-    await _tick(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert init_integration.runtime_data.last_update_success
     await _assert_all_series(hass, simulator, FIRST)
 
@@ -304,7 +274,7 @@ async def test_changing_the_level_backfills_the_new_items(
     await hass.async_block_till_done()
     assert simulator.counters["statistics_period"] == 1
     assert simulator.counters["statistics_updated_after"] == 0
-    rows = await _rows(hass, _id("1001_01", "fjarrvarme", "energy"))
+    rows = await async_stored_rows(hass, _id("1001_01", "fjarrvarme", "energy"))
     assert len(rows) == 14
 
 
@@ -327,9 +297,9 @@ async def test_more_history_backfills_again_and_old_corrections_still_land(
     # A year later the 800-day window starts a year later, but the oldest
     # imported month is still corrected when the vendor changes it.
     for _ in range(365 // 6):
-        await _tick(hass, freezer, timedelta(days=6))
+        await async_tick(hass, freezer, timedelta(days=6))
     simulator.correct("1001-01", "Fastighetsel", date(2024, 8, 1), 1.0)
-    await _tick(hass, freezer, UPDATE_INTERVAL)
-    rows = await _rows(hass, _id("1001", "fastighetsel", "energy"))
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    rows = await async_stored_rows(hass, _id("1001", "fastighetsel", "energy"))
     assert datetime.fromtimestamp(rows[0]["start"], UTC) == first
     await _assert_all_series(hass, simulator, first)

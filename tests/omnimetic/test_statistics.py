@@ -4,24 +4,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.recorder.statistics import (
-    get_metadata,
-    statistics_during_period,
-)
+from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.omnimetic.const import UPDATE_INTERVAL
 from simulators.omnimetic import OmnimeticSimulator, ServiceAccount
+from tests.helpers import async_stored_rows, async_tick
 
 from .conftest import NOW
 
@@ -36,22 +28,6 @@ COST = f"omnimetic:{ACCOUNT}_cost"
 WINDOW_START = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
     minute=0, second=0, microsecond=0
 )
-
-
-async def _rows(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
-    """Return every stored hourly row of a statistic, oldest first."""
-    await async_wait_recording_done(hass)
-    stats = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2000, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"state", "sum"},
-    )
-    return [dict(row) for row in stats.get(statistic_id, [])]
 
 
 def _truth(
@@ -76,14 +52,6 @@ def _assert_series(
         assert row["sum"] == pytest.approx(running, abs=1e-6)
 
 
-async def _refresh(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
-) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
 @pytest.mark.parametrize("backfill_days", [14])
 async def test_backfill_matches_ground_truth_across_dst(
     hass: HomeAssistant,
@@ -96,16 +64,22 @@ async def test_backfill_matches_ground_truth_across_dst(
     truth = _truth(simulator, start, simulator.data_end())
     assert len(truth) > 24 * 12
 
-    _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
-    _assert_series(await _rows(hass, ON_PEAK), [(h, v[0]) for h, v in truth])
-    _assert_series(await _rows(hass, OFF_PEAK), [(h, v[1]) for h, v in truth])
+    _assert_series(
+        await async_stored_rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth]
+    )
+    _assert_series(
+        await async_stored_rows(hass, ON_PEAK), [(h, v[0]) for h, v in truth]
+    )
+    _assert_series(
+        await async_stored_rows(hass, OFF_PEAK), [(h, v[1]) for h, v in truth]
+    )
 
     # 2026-11-01 in US/Pacific has 25 hours (clocks went back): all of them
     # are there, and their sum is that local day's consumption.
     tz = dt_util.get_default_time_zone()
     day_start = datetime(2026, 11, 1, tzinfo=tz).astimezone(UTC)
     day_end = datetime(2026, 11, 2, tzinfo=tz).astimezone(UTC)
-    rows = await _rows(hass, CONSUMPTION)
+    rows = await async_stored_rows(hass, CONSUMPTION)
     day_rows = [
         r for r in rows if day_start.timestamp() <= r["start"] < day_end.timestamp()
     ]
@@ -142,7 +116,7 @@ async def test_cost_rows_at_local_month_start(
         )
         for year, month in months
     ]
-    _assert_series(await _rows(hass, COST), expected)
+    _assert_series(await async_stored_rows(hass, COST), expected)
     # A month that starts in daylight saving time, and one that does not.
     assert expected[2][0] == datetime(2026, 10, 1, 7, tzinfo=UTC)
     assert expected[3][0] == datetime(2026, 11, 1, 7, tzinfo=UTC)
@@ -154,15 +128,15 @@ async def test_second_run_without_new_data_changes_nothing(
     init_integration: MockConfigEntry,
 ) -> None:
     """A refresh that finds nothing new leaves the statistics as they were and costs one call."""
-    before = await _rows(hass, CONSUMPTION)
-    cost_before = await _rows(hass, COST)
+    before = await async_stored_rows(hass, CONSUMPTION)
+    cost_before = await async_stored_rows(hass, COST)
     simulator.reset_counters()
 
     await init_integration.runtime_data.async_refresh()
     await hass.async_block_till_done()
 
-    assert await _rows(hass, CONSUMPTION) == before
-    assert await _rows(hass, COST) == cost_before
+    assert await async_stored_rows(hass, CONSUMPTION) == before
+    assert await async_stored_rows(hass, COST) == cost_before
     # The token is still valid and nothing new arrived: one interval call only.
     assert simulator.counters["access_token"] == 0
     assert simulator.counters["interval_data"] == 1
@@ -179,11 +153,13 @@ async def test_new_data_continues_the_sums(
     first_end = simulator.data_end()
     simulator.reset_counters()
 
-    await _refresh(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
 
     truth = _truth(simulator, WINDOW_START, simulator.data_end())
     assert simulator.data_end() == first_end + UPDATE_INTERVAL
-    _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
+    _assert_series(
+        await async_stored_rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth]
+    )
     # Three hours later the token has expired: exactly one new token, one
     # interval call (the re-read window fits one request) and, as new data
     # arrived, one historical call.
@@ -204,9 +180,9 @@ async def test_corrected_hour_lands(
     original = account.meter.value(corrected)
     account.meter.correct(corrected, original + 5.0)
 
-    await _refresh(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
 
-    rows = await _rows(hass, CONSUMPTION)
+    rows = await async_stored_rows(hass, CONSUMPTION)
     by_start = {datetime.fromtimestamp(r["start"], UTC): r for r in rows}
     assert by_start[corrected]["state"] == pytest.approx(original + 5.0)
     truth = _truth(simulator, WINDOW_START, simulator.data_end())
@@ -223,12 +199,14 @@ async def test_outage_longer_than_reread_window_leaves_no_gap(
     """After days of failed refreshes, the next one fills every missing hour."""
     simulator.faults.inject(simulator_fault("server_error"), times=None)
     for _ in range(40):  # five days of refreshes, all failing
-        await _refresh(hass, freezer, UPDATE_INTERVAL)
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
     simulator.faults.clear()
-    await _refresh(hass, freezer, UPDATE_INTERVAL)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
 
     truth = _truth(simulator, WINDOW_START, simulator.data_end())
-    _assert_series(await _rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth])
+    _assert_series(
+        await async_stored_rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth]
+    )
 
 
 def simulator_fault(name: str) -> Any:
