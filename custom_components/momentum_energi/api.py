@@ -32,18 +32,17 @@ from datetime import date, datetime, timedelta
 import json
 import logging
 import re
-import time
 from typing import Any, Final
 
 import aiohttp
 
 from .common.api_helpers import (
+    BearerToken,
     as_datetime,
     as_number,
     as_str,
     error_message,
     host_of,
-    jwt_expiry,
     parse_retry_after,
     validate_base_url,
 )
@@ -206,16 +205,18 @@ class MomentumEnergiClient:
         self._url = validate_base_url(url)
         self._timeout = request_timeout
         self._page_size = page_size or PAGE_SIZE
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
-        self.token_requests = 0
-        """How many tokens this client has asked for (diagnostics, tests)."""
+        self._token = BearerToken(
+            self._fetch_token, lifetime=TOKEN_LIFETIME, margin=TOKEN_RENEW_MARGIN
+        )
+
+    @property
+    def token_requests(self) -> int:
+        """Return how many tokens this client has asked for (diagnostics, tests)."""
+        return self._token.requests
 
     async def authenticate(self) -> None:
         """Get a fresh token; raises when the credentials are refused."""
-        async with self._token_lock:
-            await self._fetch_token()
+        await self._token.renew()
 
     async def structure(self, level: str) -> list[StructureItem]:
         """Return the items of one structure level (``R``, ``E``, ``B``, ``A``)."""
@@ -289,38 +290,20 @@ class MomentumEnergiClient:
 
     async def _get(self, path: str, *, params: dict[str, str]) -> Any:
         """GET a resource, renewing the token once on a 401."""
-        for attempt in (1, 2):
-            token = await self._valid_token()
-            try:
-                response = await self._request(
-                    "GET",
-                    path,
-                    params=params,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-            except MomentumEnergiAuthenticationError:
-                # A token can be revoked before its expiry: renew once, and
-                # only if nobody else renewed it meanwhile.
-                if attempt == 2:
-                    raise
-                async with self._token_lock:
-                    if self._token == token:
-                        self._token = None
-                continue
-            return _json(response[0], response[1])
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _valid_token(self) -> str:
-        async with self._token_lock:
-            if self._token is None or time.time() >= self._token_expires:
-                await self._fetch_token()
-            assert self._token is not None
-            return self._token
+        async def request(token: str) -> Any:
+            body, status, _ = await self._request(
+                "GET",
+                path,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            return _json(body, status)
 
-    async def _fetch_token(self) -> None:
-        """Ask for a token (resource-owner password grant); holds the lock."""
-        self.token_requests += 1
-        self._token = None
+        return await self._token.call(request, MomentumEnergiAuthenticationError)
+
+    async def _fetch_token(self) -> tuple[str, float | None]:
+        """Ask for a token (resource-owner password grant)."""
         try:
             body, status, headers = await self._request(
                 "POST",
@@ -346,20 +329,7 @@ class MomentumEnergiClient:
         token, expires_in = _token_from(data, headers)
         if token is None:
             raise MomentumEnergiResponseError("token answer carries no access token")
-        now = time.time()
-        expires = now + (expires_in or TOKEN_LIFETIME.total_seconds())
-        claimed = jwt_expiry(token)
-        if (
-            expires_in is None
-            and claimed is not None
-            and claimed > now + 2 * TOKEN_RENEW_MARGIN.total_seconds()
-        ):
-            # Without expires_in, believe a shorter exp claim too, but not one
-            # our clock already sees as (nearly) past: with a skewed clock that
-            # would fetch a token before every request.
-            expires = min(expires, claimed)
-        self._token = token
-        self._token_expires = expires - TOKEN_RENEW_MARGIN.total_seconds()
+        return token, expires_in
 
     async def _request(
         self,

@@ -26,18 +26,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import json
 import logging
-import time
 from typing import Any, Final, Literal, overload
 
 import aiohttp
 
 from .common.api_helpers import (
+    BearerToken,
     as_datetime as _datetime,
     as_number as _number,
     as_str as _str,
     error_message as _message,
     host_of,
-    jwt_expiry as _jwt_expiry,
     parse_retry_after as _retry_after,
     validate_base_url,
 )
@@ -196,12 +195,15 @@ class OmnimeticClient:
         self._client_secret = client_secret
         self._url = validate_base_url(url)
         self._timeout = request_timeout
-        self._token: str | None = None
-        self._token_expires = 0.0
         self._account_id: str | None = None
-        self._token_lock = asyncio.Lock()
-        self.token_requests = 0
-        """How many tokens this client has asked for (diagnostics, tests)."""
+        self._token = BearerToken(
+            self._fetch_token, lifetime=TOKEN_LIFETIME, margin=TOKEN_RENEW_MARGIN
+        )
+
+    @property
+    def token_requests(self) -> int:
+        """Return how many tokens this client has asked for (diagnostics, tests)."""
+        return self._token.requests
 
     @property
     def account_id(self) -> str | None:
@@ -210,8 +212,7 @@ class OmnimeticClient:
 
     async def authenticate(self) -> str:
         """Get a fresh token and return the client's account id."""
-        async with self._token_lock:
-            await self._fetch_token()
+        await self._token.renew()
         assert self._account_id is not None
         return self._account_id
 
@@ -310,39 +311,25 @@ class OmnimeticClient:
         timeout: float | None = None,
     ) -> Any:
         """GET a service-account resource, renewing the token once on a 401."""
-        for attempt in (1, 2):
-            token, account_id = await self._valid_token()
-            path = f"/accounts/{account_id}/utility-service-accounts/{service_account_id}/{resource}"
-            try:
-                return await self._request(
-                    "GET",
-                    path,
-                    params=params,
-                    headers={"Authorization": f"Bearer {token}"},
-                    kind=kind,
-                    timeout=timeout,
-                )
-            except OmnimeticAuthenticationError:
-                # A token can be revoked before its expiry: renew once, and only
-                # if nobody else renewed it meanwhile.
-                if attempt == 2:
-                    raise
-                async with self._token_lock:
-                    if self._token == token:
-                        self._token = None
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _valid_token(self) -> tuple[str, str]:
-        async with self._token_lock:
-            if self._token is None or time.time() >= self._token_expires:
-                await self._fetch_token()
-            assert self._token is not None and self._account_id is not None
-            return self._token, self._account_id
+        async def request(token: str) -> Any:
+            path = (
+                f"/accounts/{self._account_id}/utility-service-accounts/"
+                f"{service_account_id}/{resource}"
+            )
+            return await self._request(
+                "GET",
+                path,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+                kind=kind,
+                timeout=timeout,
+            )
 
-    async def _fetch_token(self) -> None:
-        """Ask for a token; the caller holds the token lock."""
-        self.token_requests += 1
-        self._token = None
+        return await self._token.call(request, OmnimeticAuthenticationError)
+
+    async def _fetch_token(self) -> tuple[str, float | None]:
+        """Ask for a token; it also tells the client's account id."""
         data = await self._request(
             "POST",
             "/access-token",
@@ -358,21 +345,9 @@ class OmnimeticClient:
             or not _str(data.get("id"))
         ):
             raise OmnimeticResponseError("access-token answer has no id and token")
-        token = str(data["token"])
-        now = time.time()
-        expires = now + TOKEN_LIFETIME.total_seconds()
-        claimed = _jwt_expiry(token)
-        if (
-            claimed is not None
-            and claimed > now + 2 * TOKEN_RENEW_MARGIN.total_seconds()
-        ):
-            # The reference says one hour; believe a shorter exp claim too, but
-            # not one our clock already sees as (nearly) past: with a skewed
-            # clock that would fetch a token before every request.
-            expires = min(expires, claimed)
-        self._token = token
-        self._token_expires = expires - TOKEN_RENEW_MARGIN.total_seconds()
         self._account_id = str(data["id"])
+        # The reference says one hour and gives no expires_in.
+        return str(data["token"]), None
 
     async def _request(
         self,

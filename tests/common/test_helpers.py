@@ -5,6 +5,7 @@ import email.utils
 import filecmp
 from pathlib import Path
 from types import ModuleType
+from unittest.mock import patch
 
 import pytest
 
@@ -103,3 +104,40 @@ def test_error_message_and_jwt(helpers: ModuleType) -> None:
     assert helpers.host_of("https://api-rc.momentum.se/x?y=1") == "api-rc.momentum.se"
     assert helpers.is_loopback("127.0.0.2")
     assert not helpers.is_loopback("example.com")
+
+
+@HELPERS
+async def test_bearer_token(helpers: ModuleType) -> None:
+    """Kept until the margin before expiry; one renewal per refusal; shared renewals."""
+    issued: list[tuple[str, float | None]] = []
+    now = [1_000_000.0]
+
+    async def fetch() -> tuple[str, float | None]:
+        token = make_jwt({"exp": int(now[0]) + 1800}, b"k") + str(len(issued))
+        issued.append((token, None if len(issued) % 2 else 600.0))
+        return issued[-1]
+
+    with patch.object(helpers.time, "time", lambda: now[0]):
+        bearer = helpers.BearerToken(fetch, lifetime=timedelta(hours=1))
+        first = await bearer.get()
+        assert await bearer.get() == first
+        now[0] += 299  # expires_in 600 s, renewed 5 minutes before
+        assert await bearer.get() == first
+        now[0] += 2
+        second = await bearer.get()
+        assert second != first
+        now[0] += 1498  # the JWT's exp (1800 s) beats the 1 h lifetime
+        assert await bearer.get() == second
+        now[0] += 2
+        third = await bearer.get()
+        assert bearer.requests == 3
+
+        async def refused_once(token: str) -> str:
+            if token == third:
+                raise PermissionError
+            return token
+
+        assert await bearer.call(refused_once, PermissionError) == issued[3][0]
+        assert bearer.requests == 4
+        await bearer.renew()
+        assert bearer.requests == 5

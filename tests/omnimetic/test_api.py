@@ -165,6 +165,5 @@ async def test_errors_are_typed(client: ClientSession, mocked: Replies) -> None:
     with pytest.raises(OmnimeticConnectionError, match="Timeout"):
         await api.service_account_info(USA)
     mocked.post(payload={"token": "x"})
-    api._token = None
     with pytest.raises(OmnimeticResponseError, match="no id and token"):
         await api.authenticate()

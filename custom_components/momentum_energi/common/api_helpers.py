@@ -6,13 +6,15 @@ common/`` so it installs alone; ``scripts/sync-common`` writes the copies and
 ``tests/test_common.py`` fails when one differs. Edit the canonical file.
 """
 
+import asyncio
 import base64
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 import email.utils
 import ipaddress
 import json
 import math
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -123,3 +125,78 @@ def jwt_expiry(token: str) -> float | None:
         if isinstance(exp, (int, float)) and not isinstance(exp, bool)
         else None
     )
+
+
+class BearerToken:
+    """A vendor's bearer token, kept until shortly before it expires.
+
+    ``fetch`` asks the vendor for a new token and returns it with its
+    lifetime in seconds when the vendor states one (``expires_in``). Without
+    it the token lives the documented ``lifetime``, or less when its JWT
+    ``exp`` says so. Concurrent callers share one renewal.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[tuple[str, float | None]]],
+        *,
+        lifetime: timedelta,
+        margin: timedelta = timedelta(minutes=5),
+    ) -> None:
+        """Keep no token yet; the first ``get`` fetches one."""
+        self._fetch = fetch
+        self._lifetime = lifetime.total_seconds()
+        self._margin = margin.total_seconds()
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._lock = asyncio.Lock()
+        self.requests = 0
+        """How many tokens were asked for (diagnostics, tests)."""
+
+    async def get(self) -> str:
+        """Return a token that is still valid, fetching one when needed."""
+        async with self._lock:
+            if self._token is None or time.time() >= self._renew_at:
+                return await self._renew()
+            return self._token
+
+    async def renew(self) -> str:
+        """Fetch a new token now (a login check)."""
+        async with self._lock:
+            return await self._renew()
+
+    async def call[T](
+        self, request: Callable[[str], Awaitable[T]], refused: type[Exception]
+    ) -> T:
+        """Run ``request`` with a token; on ``refused`` renew once and retry.
+
+        A token can be revoked before its expiry; it is dropped only if no
+        concurrent caller has renewed it meanwhile.
+        """
+        token = await self.get()
+        try:
+            return await request(token)
+        except refused:
+            async with self._lock:
+                if self._token == token:
+                    self._token = None
+        return await request(await self.get())
+
+    async def _renew(self) -> str:
+        self.requests += 1
+        self._token = None
+        token, expires_in = await self._fetch()
+        now = time.time()
+        if expires_in is not None and expires_in > 0:
+            expires = now + expires_in
+        else:
+            expires = now + self._lifetime
+            claimed = jwt_expiry(token)
+            # Believe a shorter exp claim too, but not one our clock already
+            # sees as (nearly) past: with a skewed clock that would fetch a
+            # token before every request.
+            if claimed is not None and claimed > now + 2 * self._margin:
+                expires = min(expires, claimed)
+        self._token = token
+        self._renew_at = expires - self._margin
+        return token
