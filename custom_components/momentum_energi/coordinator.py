@@ -10,7 +10,7 @@ month) and the sensors' latest complete month.
 
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -38,6 +38,7 @@ from .common.statistics import (
     StatisticSeries,
     async_merge_series,
     hour_floor,
+    local_month_start,
     statistic_id,
 )
 from .const import (
@@ -60,13 +61,6 @@ STORAGE_VERSION = 1
 # Months of rows kept in memory for the sensors (the latest complete month
 # and the running one are all they show).
 _KEPT_MONTHS = 3
-
-
-def local_month_start(moment: datetime, months_back: int = 0) -> datetime:
-    """Return the start of a local calendar month (HA's time zone), in UTC."""
-    local = dt_util.as_local(moment)
-    index = local.year * 12 + local.month - 1 - months_back
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=local.tzinfo).astimezone(UTC)
 
 
 def row_month_start(row: StatisticRow) -> datetime:

@@ -7,7 +7,7 @@ is something new, updates the sensors' data and imports external statistics.
 
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import override
 
 from homeassistant.config_entries import ConfigEntry
@@ -35,6 +35,7 @@ from .common.statistics import (
     async_import_series,
     async_last_start,
     hour_floor,
+    local_month_start,
     statistic_id,
 )
 from .const import (
@@ -51,14 +52,6 @@ type OmnimeticConfigEntry = ConfigEntry[OmnimeticCoordinator]
 
 # Bills are re-read when new interval data arrived, and at least this often.
 _MONTHS_MAX_AGE = timedelta(hours=24)
-
-
-def local_month_start(moment: datetime, months_back: int = 0) -> datetime:
-    """Return the start of a local calendar month (HA's time zone), in UTC."""
-    local = dt_util.as_local(moment)
-    month_index = local.year * 12 + local.month - 1 - months_back
-    start = datetime(month_index // 12, month_index % 12 + 1, 1, tzinfo=local.tzinfo)
-    return start.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import (
-    OmnimeticConfigEntry,
-    OmnimeticCoordinator,
-    OmnimeticData,
-    local_month_start,
-)
+from .common.statistics import local_month_start
+from .coordinator import OmnimeticConfigEntry, OmnimeticCoordinator, OmnimeticData
 from .entity import OmnimeticEntity
 
 # Coordinator-driven: no entity polls the API by itself.

@@ -77,3 +77,10 @@ def test_ids_and_hours(stats: ModuleType) -> None:
     assert stats.hour_floor(datetime(2026, 1, 1, 10, 59, 59, tzinfo=UTC)) == datetime(
         2026, 1, 1, 10, tzinfo=UTC
     )
+    # In HA's test time zone (US/Pacific): PST from 2026-11-01, PDT before.
+    moment = datetime(2026, 11, 8, 15, 30, tzinfo=UTC)
+    assert [stats.local_month_start(moment, back) for back in (0, 1, 11)] == [
+        datetime(2026, 11, 1, 7, tzinfo=UTC),
+        datetime(2026, 10, 1, 7, tzinfo=UTC),
+        datetime(2025, 12, 1, 8, tzinfo=UTC),
+    ]

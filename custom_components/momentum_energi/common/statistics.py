@@ -26,6 +26,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 
 # How far back to look for the row before a window; a longer gap in the data
 # falls back to reading the whole history (rare, and only once).
@@ -47,6 +48,14 @@ class StatisticSeries:
 def hour_floor(moment: datetime) -> datetime:
     """Return the start of the UTC hour containing ``moment``."""
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def local_month_start(moment: datetime, months_back: int = 0) -> datetime:
+    """Return the start of a local calendar month (HA's time zone), in UTC."""
+    local = dt_util.as_local(moment)
+    index = local.year * 12 + local.month - 1 - months_back
+    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=local.tzinfo)
+    return start.astimezone(UTC)
 
 
 async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
