@@ -14,13 +14,15 @@ it must work against the vendor, whatever their server does of the gaps):
 * paths follow the vendor's reference (``NOTES.md``), which wins over the
   ``.txt``'s abbreviated example: ``/api/external/v2/statistics/bylevel/
   {level}/updatedAfter/{YYYY-MM-DD}/groupbymedia`` and the
-  ``{periodStart}/{periodEnd}`` variant; v1 is deprecated and not used.
+  ``{periodStart}/{periodEnd}`` variant; the deprecated v1 only where v2
+  answers 404 (tried once, then kept).
 * collections are ``{"data", "total", "take", "skip"}``; a bare list (an
   endpoint without paging, which the doc allows) is taken as the whole set.
   Pages are read with ``Take``/``Skip`` until ``total`` rows arrived; a page
   that ends early raises, so a caller never mistakes half a set for all.
 * rows: unknown fields are ignored, nulls stay ``None``; a row without item
-  key, dates or consumption is skipped, not fatal. Times are ISO 8601 with or
+  key, start or any value is skipped, not fatal; a missing ``stopDate`` is
+  the next month's start (statistics are monthly). Times are ISO 8601 with or
   without offset (none means UTC, "timestamps are in UTC"), with up to seven
   fractional digits (.NET).
 """
@@ -59,6 +61,9 @@ REQUEST_TIMEOUT: Final = 60.0
 PAGE_SIZE: Final = 3000
 """The documented default page; the maximum is 10,000, but smaller pages
 keep each answer well inside the timeout on a slow link."""
+TOKEN_PATH: Final = "/identity/connect/token"
+API_VERSIONS: Final = ("v2", "v1")
+"""Newest first; v1 is deprecated but documented (NOTES.md)."""
 MAX_PAGES: Final = 1000
 """A guard against a server whose ``total`` never comes within reach."""
 
@@ -142,7 +147,7 @@ class StatisticRow:
     start: datetime
     stop: datetime
     consumption_unit: str | None
-    consumption: float
+    consumption: float | None
     consumption_normalized: float | None
     energy_unit: str | None
     energy: float | None
@@ -159,11 +164,14 @@ class StatisticRow:
         """Parse one row; None when it lacks what cannot be done without."""
         key = as_str(row.get("itemKey"))
         start = as_datetime(row.get("startDate"))
-        stop = as_datetime(row.get("stopDate"))
         consumption = as_number(row.get("consumption"))
-        if key is None or start is None or stop is None or consumption is None:
-            _LOGGER.debug("Skipping a statistics row without key, dates or value")
+        energy = as_number(row.get("energy"))
+        if key is None or start is None or (consumption is None and energy is None):
+            _LOGGER.debug("Skipping a statistics row without key, start or value")
             return None
+        # Statistics are monthly (the vendor's reference): a missing stopDate
+        # is the start of the next month.
+        stop = as_datetime(row.get("stopDate")) or _next_month(start)
         return cls(
             item_key=key,
             usage_type=as_str(row.get("usageType")),
@@ -175,7 +183,7 @@ class StatisticRow:
             consumption=consumption,
             consumption_normalized=as_number(row.get("consumptionNormalized")),
             energy_unit=as_str(row.get("energyUnit")),
-            energy=as_number(row.get("energy")),
+            energy=energy,
             energy_normalized=as_number(row.get("energyNormalized")),
             last_updated=as_datetime(row.get("lastUpdated")),
         )
@@ -205,6 +213,7 @@ class MomentumEnergiClient:
         self._url = validate_base_url(url)
         self._timeout = request_timeout
         self._page_size = page_size or PAGE_SIZE
+        self._version: str | None = None
         self._token = BearerToken(
             self._fetch_token, lifetime=TOKEN_LIFETIME, margin=TOKEN_RENEW_MARGIN
         )
@@ -221,7 +230,7 @@ class MomentumEnergiClient:
     async def structure(self, level: str) -> list[StructureItem]:
         """Return the items of one structure level (``R``, ``E``, ``B``, ``A``)."""
         items = []
-        for row in await self._paged(f"/api/external/v2/structure/{level}"):
+        for row in await self._versioned(f"/api/external/{{v}}/structure/{level}"):
             if (key := as_str(row.get("key"))) is None:
                 continue
             items.append(
@@ -241,7 +250,7 @@ class MomentumEnergiClient:
     ) -> list[StatisticRow]:
         """Return the rows of a level updated after the day ``after``."""
         return await self._statistics(
-            f"/api/external/v2/statistics/bylevel/{level}/updatedAfter/"
+            f"/api/external/{{v}}/statistics/bylevel/{level}/updatedAfter/"
             f"{after.isoformat()}/groupbymedia"
         )
 
@@ -250,16 +259,35 @@ class MomentumEnergiClient:
     ) -> list[StatisticRow]:
         """Return the rows of a level for the periods from ``start`` to ``end``."""
         return await self._statistics(
-            f"/api/external/v2/statistics/bylevel/{level}/"
+            f"/api/external/{{v}}/statistics/bylevel/{level}/"
             f"{start.isoformat()}/{end.isoformat()}/groupbymedia"
         )
 
-    async def _statistics(self, path: str) -> list[StatisticRow]:
+    async def _statistics(self, template: str) -> list[StatisticRow]:
         return [
             parsed
-            for row in await self._paged(path)
+            for row in await self._versioned(template)
             if (parsed := StatisticRow.from_json(row)) is not None
         ]
+
+    async def _versioned(self, template: str) -> list[Mapping[str, Any]]:
+        """Read a collection from v2, or from the deprecated v1 where v2 is missing.
+
+        Both are documented; a server that has dropped neither answers v2. The
+        version that answered is kept, so the fallback costs one call once.
+        """
+        versions = (self._version,) if self._version else API_VERSIONS
+        for version in versions[:-1]:
+            try:
+                rows = await self._paged(template.format(v=version))
+            except MomentumEnergiNotFoundError:
+                _LOGGER.debug("API %s answered 404; trying %s", version, versions[-1])
+                continue
+            self._version = version
+            return rows
+        rows = await self._paged(template.format(v=versions[-1]))
+        self._version = versions[-1]
+        return rows
 
     async def _paged(self, path: str) -> list[Mapping[str, Any]]:
         """Read every page of a collection."""
@@ -307,7 +335,7 @@ class MomentumEnergiClient:
         try:
             body, status, headers = await self._request(
                 "POST",
-                "/identity/connect/token",
+                TOKEN_PATH,
                 form={
                     "client_id": self._client_id,
                     "client_secret": self._client_secret,
@@ -360,9 +388,14 @@ class MomentumEnergiClient:
         if status < 300:
             return body, status, response_headers
         message = error_message(body)
-        if status == 400 and _oauth_error(body) == "invalid_grant":
+        code = _oauth_error(body)
+        if status == 400 and (
+            code == "invalid_grant" or (code is None and path == TOKEN_PATH)
+        ):
+            # OAuth says invalid_grant; a server that answers the token request
+            # with a bare 400 {"message"} means the same (the form is complete).
             raise MomentumEnergiAuthenticationError("User name or password refused")
-        if _oauth_error(body) == "invalid_client":
+        if code == "invalid_client":
             raise MomentumEnergiClientAuthError("Client id or secret refused")
         if status == 401:
             raise MomentumEnergiAuthenticationError("Unauthorized")
@@ -375,6 +408,11 @@ class MomentumEnergiClient:
                 parse_retry_after(response_headers.get("Retry-After"))
             )
         raise MomentumEnergiResponseError(f"HTTP {status}: {message}", status)
+
+
+def _next_month(moment: datetime) -> datetime:
+    index = moment.year * 12 + moment.month
+    return moment.replace(year=index // 12, month=index % 12 + 1)
 
 
 def _json(body: bytes, status: int) -> Any:
@@ -405,8 +443,9 @@ def _token_from(
         expires_in = as_number(lowered.get("expires_in") or lowered.get("expires-in"))
     if expires_in is not None and expires_in <= 0:
         expires_in = None
-    if token := as_str(body.get("access_token")):
-        return token, expires_in
+    for key in ("access_token", "accessToken", "token"):
+        if token := as_str(body.get(key)):
+            return token, expires_in
     for name in _TOKEN_HEADERS:
         if (value := lowered.get(name)) and (match := _JWT.match(value.strip())):
             return match.group(1), expires_in

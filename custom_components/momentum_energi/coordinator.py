@@ -385,11 +385,17 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                 energy.setdefault(key, {})[start] = EnergyConverter.convert(
                     row.energy, unit, UnitOfEnergy.KILO_WATT_HOUR
                 )
-            elif row.energy is None and (unit := energy_unit(row.consumption_unit)):
+            elif (
+                row.energy is None
+                and row.consumption is not None
+                and (unit := energy_unit(row.consumption_unit))
+            ):
                 energy.setdefault(key, {})[start] = EnergyConverter.convert(
                     row.consumption, unit, UnitOfEnergy.KILO_WATT_HOUR
                 )
-            if volume := volume_unit(row.consumption_unit):
+            if row.consumption is not None and (
+                volume := volume_unit(row.consumption_unit)
+            ):
                 volumes.setdefault(key, {})[start] = VolumeConverter.convert(
                     row.consumption, volume, UnitOfVolume.CUBIC_METERS
                 )

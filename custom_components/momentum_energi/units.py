@@ -20,7 +20,12 @@ _ENERGY = {
 _VOLUME = {
     "m3": UnitOfVolume.CUBIC_METERS,
     "m³": UnitOfVolume.CUBIC_METERS,
+    "m^3": UnitOfVolume.CUBIC_METERS,
+    "cbm": UnitOfVolume.CUBIC_METERS,
     "kbm": UnitOfVolume.CUBIC_METERS,
+    "kubikmeter": UnitOfVolume.CUBIC_METERS,
+    "cubicmeter": UnitOfVolume.CUBIC_METERS,
+    "cubicmeters": UnitOfVolume.CUBIC_METERS,
     "l": UnitOfVolume.LITERS,
     "liter": UnitOfVolume.LITERS,
     "litre": UnitOfVolume.LITERS,

@@ -251,7 +251,9 @@ async def test_api_errors_are_typed(
     """Each documented status maps to its exception; the message is kept."""
     api = _api(client, mocked)
     mocked.post(payload={"access_token": "t"})
-    mocked.get(status=status, payload={"message": "Nope"})
+    # A 404 is asked again of the deprecated v1 before it counts.
+    for _ in range(2 if status == 404 else 1):
+        mocked.get(status=status, payload={"message": "Nope"})
     with pytest.raises(error, match="Nope"):
         await api.structure("R")
 
@@ -291,3 +293,63 @@ def test_https_required(client: ClientSession) -> None:
     """Plain HTTP is refused for anything but loopback."""
     with pytest.raises(ValueError, match="loopback"):
         MomentumEnergiClient(client, "u", "p", "s", url="http://api-rc.momentum.se")
+
+
+async def test_falls_back_to_v1_once(client: ClientSession, mocked: Replies) -> None:
+    """A server without v2 answers from v1; the client then stays on v1."""
+    api = _api(client, mocked)
+    mocked.post(payload={"token": "t"})
+    mocked.get(status=404, payload={"message": "Not Found"})
+    mocked.get(payload={"data": [ROW], "total": 1})
+    mocked.get(payload={"data": [], "total": 0})
+    assert len(await api.statistics_updated_after("E", date(2026, 11, 1))) == 1
+    assert await api.structure("E") == []
+    assert [path.split("?")[0] for path in mocked.paths[1:]] == [
+        "/api/external/v2/statistics/bylevel/E/updatedAfter/2026-11-01/groupbymedia",
+        "/api/external/v1/statistics/bylevel/E/updatedAfter/2026-11-01/groupbymedia",
+        "/api/external/v1/structure/E",
+    ]
+    assert mocked.requests[1].headers["Authorization"] == "Bearer t"
+
+
+async def test_missing_level_is_404_on_both_versions(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """A level that exists in neither version stays a NotFound error."""
+    api = _api(client, mocked)
+    mocked.post(payload={"access_token": "t"})
+    mocked.get(status=404, payload={"message": "Not Found"})
+    mocked.get(status=404, payload={"message": "Not Found"})
+    with pytest.raises(MomentumEnergiNotFoundError):
+        await api.structure("R")
+
+
+async def test_token_400_without_oauth_code_is_a_refused_login(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """A bare 400 from the token endpoint is a wrong user or password."""
+    api = _api(client, mocked)
+    mocked.post(status=400, payload={"message": "Invalid username or password"})
+    with pytest.raises(MomentumEnergiAuthenticationError):
+        await api.authenticate()
+
+
+async def test_rows_without_stop_date_or_consumption(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """A missing stopDate is the next month; energy alone is enough for a row."""
+    api = _api(client, mocked)
+    mocked.post(payload={"access_token": "t"})
+    mocked.get(
+        payload={
+            "data": [
+                {**ROW, "stopDate": None, "startDate": "2026-12-01T00:00:00Z"},
+                {**ROW, "consumption": None},
+                {**ROW, "consumption": None, "energy": None},
+            ],
+            "total": 3,
+        }
+    )
+    first, second = await api.statistics_period("E", date(2026, 1, 1), date(2027, 1, 1))
+    assert first.stop == datetime(2027, 1, 1, tzinfo=UTC)
+    assert (second.consumption, second.energy) == (None, 41.5)
