@@ -23,7 +23,8 @@ the docs are silent it chooses as follows; the client must not depend on it:
 * ``Take`` defaults to 3000 and may not exceed 10000 (400 above); query
   names are case-insensitive, as on the vendor's ASP.NET stack.
 * levels ``E`` and ``B`` always exist, ``R`` and ``A`` only when configured
-  (404 otherwise); ``forbidden_levels`` answer 403.
+  (404 otherwise); ``forbidden_levels`` answer 403; a period whose end is
+  not after its start is a 422 validation error.
 """
 
 from collections.abc import Iterator, Mapping
@@ -446,6 +447,9 @@ class MomentumEnergiSimulator(Simulator):
             ]
         except ValueError:
             return json_error(400, "Dates are written YYYY-MM-DD")
+        if len(bounds) == 2 and bounds[1] <= bounds[0]:
+            # A well-formed request the API cannot act on: a validation error.
+            return json_error(422, "periodEnd must be after periodStart")
         by_usage = info["grouping"] == "groupbyusage"
         rows: list[dict[str, Any]] = []
         for item in items:
