@@ -100,6 +100,9 @@ async def test_statistics_variants(served: tuple[Sim, str, ClientSession]) -> No
     assert (await get("/v2/statistics/bylevel/E/2026-13-01/2026-04-01/groupbymedia"))[
         0
     ] == 400
+    assert (await get("/v2/statistics/bylevel/E/2026-04-01/2026-04-01/groupbymedia"))[
+        0
+    ] == 422
     assert (await get("/v2/statistics/bylevel/R/2026-01-01/2026-04-01/groupbymedia"))[
         0
     ] == 404
