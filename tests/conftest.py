@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+import logging
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -14,6 +15,15 @@ from syrupy.assertion import SnapshotAssertion
 from simulators import Simulator
 
 type StartSimulator = Callable[[Simulator], Awaitable[str]]
+
+# The HA test plugin calls logging.basicConfig(INFO) and turns on SQLAlchemy's
+# statement log at import time. Its stderr handler outlives pytest's capture
+# (the recorder thread logs between tests), which filled CI logs with SQL.
+# Tests read logs through caplog, which has its own handler.
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+for _handler in list(logging.root.handlers):
+    if type(_handler) is logging.StreamHandler:
+        logging.root.removeHandler(_handler)
 
 
 @pytest.fixture(autouse=True)
