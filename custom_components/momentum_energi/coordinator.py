@@ -34,6 +34,7 @@ from .api import (
     StatisticRow,
     StructureItem,
 )
+from .common.api_helpers import Backoff
 from .common.statistics import (
     StatisticSeries,
     async_merge_series,
@@ -162,7 +163,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         self._structure_fetched: datetime | None = None
         self._rows: dict[tuple[str, str], dict[datetime, StatisticRow]] = {}
         self._recent_loaded = False
-        self._rate_limited = 0
+        self._backoff = Backoff(RATE_LIMIT_BACKOFF, UPDATE_INTERVAL)
 
     @property
     def level(self) -> str:
@@ -193,7 +194,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
     @override
     async def _async_update_data(self) -> MomentumEnergiData:
         data = await self._guarded(self._refresh())
-        self._rate_limited = 0
+        self._backoff.reset()
         for issue in ("forbidden", "level_not_found"):
             ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(issue))
         return data
@@ -234,11 +235,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except MomentumEnergiRateLimitError as err:
-            self._rate_limited += 1
-            backoff = RATE_LIMIT_BACKOFF.total_seconds() * 2 ** (self._rate_limited - 1)
-            wait = min(
-                max(backoff, err.retry_after or 0.0), UPDATE_INTERVAL.total_seconds()
-            )
+            wait = self._backoff.next(err.retry_after)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",

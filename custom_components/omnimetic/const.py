@@ -22,6 +22,10 @@ MAX_BACKFILL_DAYS: Final = 3650
 # An hourly poll would mostly find nothing new.
 UPDATE_INTERVAL: Final = timedelta(hours=3)
 
+# After HTTP 429 without a longer Retry-After, retry after a minute, then
+# after twice as long each time, never later than the normal interval.
+RATE_LIMIT_BACKOFF: Final = timedelta(minutes=1)
+
 # Each refresh re-reads this much before the newest stored hour, so a
 # utility's late corrections land in the statistics.
 REREAD_WINDOW: Final = timedelta(days=3)

@@ -30,6 +30,7 @@ from .api import (
     OmnimeticRateLimitError,
     ServiceAccountInfo,
 )
+from .common.api_helpers import Backoff
 from .common.statistics import (
     StatisticSeries,
     async_import_series,
@@ -44,6 +45,7 @@ from .const import (
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
+    RATE_LIMIT_BACKOFF,
     REREAD_WINDOW,
     UPDATE_INTERVAL,
 )
@@ -113,7 +115,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
         self._readings: dict[datetime, IntervalReading] = {}
         self._months: dict[tuple[int, int], MonthlyUsage] = {}
         self._months_fetched: datetime | None = None
-        self._months_newest: datetime | None = None
+        self._backoff = Backoff(RATE_LIMIT_BACKOFF, UPDATE_INTERVAL)
         ids = (DOMAIN, self.service_account_id)
         self.statistic_ids = {
             "consumption": statistic_id(*ids, "energy_consumption"),
@@ -145,6 +147,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
     @override
     async def _async_update_data(self) -> OmnimeticData:
         data = await self._guarded(self._refresh())
+        self._backoff.reset()
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         return data
 
@@ -161,13 +164,12 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from err
         except OmnimeticRateLimitError as err:
+            wait = self._backoff.next(err.retry_after)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
-                translation_placeholders={
-                    "retry_after": str(round(err.retry_after or 0))
-                },
-                retry_after=err.retry_after,
+                translation_placeholders={"retry_after": str(round(wait))},
+                retry_after=wait,
             ) from err
         except OmnimeticNotFoundError as err:
             # Unlinked in Omnimetic: only the user can fix it, so tell them

@@ -141,3 +141,14 @@ async def test_bearer_token(helpers: ModuleType) -> None:
         assert bearer.requests == 4
         await bearer.renew()
         assert bearer.requests == 5
+
+
+@HELPERS
+def test_backoff(helpers: ModuleType) -> None:
+    """Doubles from the first wait, respects Retry-After, caps, resets."""
+    backoff = helpers.Backoff(timedelta(minutes=1), timedelta(minutes=5))
+    assert [backoff.next(None) for _ in range(4)] == [60, 120, 240, 300]
+    backoff.reset()
+    assert backoff.next(90) == 90
+    assert backoff.next(None) == 120
+    assert backoff.next(10_000) == 300

@@ -173,3 +173,22 @@ async def test_no_secret_in_logs(
     assert OmnimeticSimulator.CLIENT_SECRET not in caplog.text
     for token in issued:
         assert token not in caplog.text
+
+
+async def test_rate_limit_without_retry_after_backs_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A 429 without Retry-After is retried after 1 then 2 minutes, not 3 hours."""
+    simulator.faults.inject(
+        Fault.RATE_LIMIT, endpoint="interval_data", times=2, retry_after=None
+    )
+    simulator.reset_counters()
+    for wait in (UPDATE_INTERVAL, timedelta(seconds=65), timedelta(seconds=125)):
+        freezer.tick(wait)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert simulator.counters["interval_data"] == 3
+    assert init_integration.runtime_data.last_update_success

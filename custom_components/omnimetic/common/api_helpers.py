@@ -200,3 +200,28 @@ class BearerToken:
         self._token = token
         self._renew_at = expires - self._margin
         return token
+
+
+class Backoff:
+    """How long to wait after each HTTP 429 in a row.
+
+    Exponential from ``first`` (the vendors' docs recommend exponential
+    backoff), never shorter than the server's Retry-After, never longer than
+    ``cap``. ``reset`` after a request that went through.
+    """
+
+    def __init__(self, first: timedelta, cap: timedelta) -> None:
+        """Start with no 429 seen."""
+        self._first = first.total_seconds()
+        self._cap = cap.total_seconds()
+        self._count = 0
+
+    def next(self, retry_after: float | None) -> float:
+        """Return the seconds to wait after one more 429."""
+        self._count += 1
+        wait = self._first * 2.0 ** (self._count - 1)
+        return min(max(wait, retry_after or 0.0), self._cap)
+
+    def reset(self) -> None:
+        """Forget the 429s: the next one waits ``first`` again."""
+        self._count = 0
