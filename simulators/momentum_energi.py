@@ -9,7 +9,8 @@ the docs are silent it chooses as follows; the client must not depend on it:
   The ``.txt`` says the JWT arrives in a response *header*; OAuth servers put
   it in the JSON body. ``token_in_header`` switches between the two
   (headers ``access_token``/``expires_in``/``token_type`` and an empty body,
-  or a standard token response). Wrong user or password: 400
+  or a standard token response); ``token_header`` names the header
+  (``Authorization`` sends ``Bearer <jwt>``). Wrong user or password: 400
   ``invalid_grant``; wrong client id or secret: 401 ``invalid_client``.
 * statistics are monthly per item and medium. The running month appears
   after the first nightly import of it and is re-imported (``lastUpdated``
@@ -22,6 +23,10 @@ the docs are silent it chooses as follows; the client must not depend on it:
 * ``{periodStart}/{periodEnd}``: months that overlap [start, end).
 * ``Take`` defaults to 3000 and may not exceed 10000 (400 above); query
   names are case-insensitive, as on the vendor's ASP.NET stack.
+* other readings of the docs, for robustness tests of the client:
+  ``versions`` (serve only ``("v1",)``, say), ``utc_times`` (times in UTC
+  with ``Z`` instead of the local offset), ``envelope_total=False`` (pages
+  without ``total``/``take``/``skip``).
 * levels ``E`` and ``B`` always exist, ``R`` and ``A`` only when configured
   (404 otherwise); ``forbidden_levels`` answer 403; a period whose end is
   not after its start is a 422 validation error.
@@ -131,14 +136,22 @@ class MomentumEnergiSimulator(Simulator):
         seed: int = 1,
         tz: str = "Europe/Stockholm",
         token_in_header: bool = False,
+        token_header: str = "access_token",
         token_lifetime: timedelta = timedelta(hours=1),
         levels: tuple[str, ...] = ("E", "B"),
+        versions: tuple[str, ...] = ("v1", "v2"),
+        utc_times: bool = False,
+        envelope_total: bool = True,
         **kwargs: Any,
     ) -> None:
         """Create the simulator; ``levels`` are the structure levels in use."""
         super().__init__(seed=seed, **kwargs)
         self.tz = ZoneInfo(tz)
         self.token_in_header = token_in_header
+        self.token_header = token_header
+        self.versions = versions
+        self.utc_times = utc_times
+        self.envelope_total = envelope_total
         self.tokens = TokenStore(token_lifetime, self.clock)
         self.levels = set(levels) | {"E", "B"}
         self.forbidden_levels: set[str] = set()
@@ -276,6 +289,8 @@ class MomentumEnergiSimulator(Simulator):
         }
 
     def _time(self, moment: datetime) -> str:
+        if self.utc_times:
+            return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
         local = moment.astimezone(self.tz)
         text = local.isoformat(timespec="microseconds")
         # .NET's "o" format: seven fractional digits before the offset.
@@ -286,12 +301,13 @@ class MomentumEnergiSimulator(Simulator):
     @override
     def routes(self) -> list[web.RouteDef]:
         """Return the token, structure and statistics endpoints."""
-        stats = "/api/external/{version:v1|v2}/statistics"
+        version = "{version:%s}" % "|".join(self.versions)  # noqa: UP031
+        stats = f"/api/external/{version}/statistics"
         date_re = "{%s:[^/]+}"
         return [
             web.post("/identity/connect/token", self.token, name="token"),
             web.get(
-                "/api/external/{version:v1|v2}/structure/{level}",
+                f"/api/external/{version}/structure/{{level}}",
                 self.structure,
                 name="structure",
             ),
@@ -343,10 +359,13 @@ class MomentumEnergiSimulator(Simulator):
         issued = self.tokens.issue(username, scope="external_access")
         lifetime = str(int(self.tokens.lifetime.total_seconds()))
         if self.token_in_header:
+            value = issued.token
+            if self.token_header.lower() == "authorization":
+                value = f"Bearer {value}"
             return web.Response(
                 status=200,
                 headers={
-                    "access_token": issued.token,
+                    self.token_header: value,
                     "expires_in": lifetime,
                     "token_type": "Bearer",
                 },
@@ -395,6 +414,8 @@ class MomentumEnergiSimulator(Simulator):
             return paging
         take, skip = paging
         page = self.page(request.match_info.route.name or "", rows, skip, take)
+        if not self.envelope_total:
+            return web.json_response({"data": page})
         return web.json_response(
             {"data": page, "total": len(rows), "take": take, "skip": skip}
         )

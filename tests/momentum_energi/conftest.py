@@ -1,6 +1,7 @@
 """Fixtures of the Momentum Energi tests: a simulator and an entry pointing at it."""
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
@@ -29,11 +30,18 @@ def token_in_header() -> bool:
 
 
 @pytest.fixture
-def simulator(hass: HomeAssistant, token_in_header: bool) -> MomentumEnergiSimulator:
+def reading() -> dict[str, object]:
+    """Return how the simulator reads the docs' gaps; tests override."""
+    return {}
+
+
+@pytest.fixture
+def simulator(
+    hass: HomeAssistant, token_in_header: bool, reading: dict[str, Any]
+) -> MomentumEnergiSimulator:
     """Return the simulator, its customer in Home Assistant's time zone."""
-    return MomentumEnergiSimulator(
-        seed=42, tz=hass.config.time_zone, token_in_header=token_in_header
-    )
+    options = {"token_in_header": token_in_header, **reading}
+    return MomentumEnergiSimulator(seed=42, tz=hass.config.time_zone, **options)
 
 
 @pytest.fixture

@@ -303,3 +303,30 @@ async def test_more_history_backfills_again_and_old_corrections_still_land(
     rows = await async_stored_rows(hass, _id("1001", "fastighetsel", "energy"))
     assert datetime.fromtimestamp(rows[0]["start"], UTC) == first
     await _assert_all_series(hass, simulator, first)
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        {"versions": ("v1",)},
+        {"utc_times": True},
+        {"envelope_total": False},
+        {"token_in_header": True, "token_header": "Authorization"},
+        {"token_in_header": True, "token_header": "X-Access-Token"},
+    ],
+    ids=["v1-only", "utc-times", "no-total", "authorization-header", "other-header"],
+)
+async def test_other_readings_of_the_docs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: MomentumEnergiSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A server that reads the docs' gaps otherwise still gives the same data."""
+    assert init_integration.runtime_data.last_update_success
+    await _assert_all_series(hass, simulator, FIRST)
+    assert hass.states.get("sensor.kv_solrosen_fjarrvarme_energy_last_month")
+    simulator.correct("1001-01", "Fjärrvärme", date(2026, 3, 1), 12.5)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    assert init_integration.runtime_data.last_update_success
+    await _assert_all_series(hass, simulator, FIRST)
