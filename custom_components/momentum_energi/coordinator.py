@@ -101,6 +101,8 @@ class MomentumEnergiData:
 
     items: dict[str, StructureItem]
     series: dict[tuple[str, str], MediumSeries]
+    updated: dict[str, datetime]
+    """Per item, the newest ``lastUpdated`` of any of its rows."""
 
     def item_name(self, item_key: str) -> str:
         """Return an item's name from the structure, else its key."""
@@ -162,6 +164,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         self._items: dict[str, StructureItem] = {}
         self._structure_fetched: datetime | None = None
         self._rows: dict[tuple[str, str], dict[datetime, StatisticRow]] = {}
+        self._item_updated: dict[str, datetime] = {}
         self._recent_loaded = False
         self._backoff = Backoff(RATE_LIMIT_BACKOFF, UPDATE_INTERVAL)
 
@@ -333,6 +336,12 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         self._state = state
         await self._store.async_save(state.as_dict())
         self._keep_recent(rows, now)
+        for row in rows:
+            if row.last_updated is not None and (
+                (known := self._item_updated.get(row.item_key)) is None
+                or row.last_updated > known
+            ):
+                self._item_updated[row.item_key] = row.last_updated
         self._recent_loaded = True
         return self._data()
 
@@ -367,7 +376,15 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                 energy_unit=newest.energy_unit,
                 rows=ordered,
             )
-        return MomentumEnergiData(items=dict(self._items), series=series)
+        return MomentumEnergiData(
+            items=dict(self._items),
+            series=series,
+            updated={
+                key: value
+                for key, value in self._item_updated.items()
+                if any(item_key == key for item_key, _ in series)
+            },
+        )
 
     async def _import(self, rows: list[StatisticRow]) -> None:
         """Import energy (kWh) and volume (m³) statistics per item and medium."""
@@ -430,6 +447,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         keep = self._items.keys() | with_rows
         for key in [key for key, _ in self._rows if key not in keep]:
             self._rows = {k: v for k, v in self._rows.items() if k[0] != key}
+            self._item_updated.pop(key, None)
         registry = dr.async_get(self.hass)
         for device in dr.async_entries_for_config_entry(
             registry, self.config_entry.entry_id

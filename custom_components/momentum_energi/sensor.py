@@ -10,8 +10,14 @@ moment a poll saw it.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -93,17 +99,22 @@ async def async_setup_entry(
     """Add sensors for every item's media, and for new ones as they appear."""
     coordinator = entry.runtime_data
     known: set[tuple[str, str]] = set()
+    known_items: set[str] = set()
 
     @callback
     def add_new() -> None:
         new = [key for key in coordinator.data.series if key not in known]
         known.update(new)
-        async_add_entities(
+        entities: list[SensorEntity] = [
             MomentumEnergiSensor(coordinator, coordinator.data.series[key], description)
             for key in new
             for description in SENSORS
             if description.exists_fn(coordinator.data.series[key])
-        )
+        ]
+        for item_key in {item_key for item_key, _ in new} - known_items:
+            known_items.add(item_key)
+            entities.append(MomentumEnergiUpdatedSensor(coordinator, item_key))
+        async_add_entities(entities)
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
@@ -154,3 +165,25 @@ class MomentumEnergiSensor(MomentumEnergiEntity, SensorEntity):
         if series is None or (row := series.latest_complete(dt_util.utcnow())) is None:
             return None
         return self.entity_description.value_fn(row)
+
+
+class MomentumEnergiUpdatedSensor(MomentumEnergiEntity, SensorEntity):
+    """When Momentum last changed any of an item's data (a diagnostic)."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_translation_key = "data_updated"
+
+    def __init__(self, coordinator: MomentumEnergiCoordinator, item_key: str) -> None:
+        """Create the sensor of one item."""
+        super().__init__(coordinator, item_key, "data_updated")
+
+    @property
+    def available(self) -> bool:
+        """Return whether the coordinator has data of this item."""
+        return super().available and self.item_key in self.coordinator.data.updated
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the newest lastUpdated of the item's rows."""
+        return self.coordinator.data.updated.get(self.item_key)

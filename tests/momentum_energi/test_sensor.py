@@ -1,13 +1,13 @@
 """Sensors of the Momentum Energi integration."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import get_metadata
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
@@ -264,3 +264,27 @@ async def test_unknown_unit_keeps_the_sensor_without_device_class(
     # No statistic is made of a unit that cannot be converted.
     metadata = await get_instance(hass).async_add_executor_job(get_metadata, hass)
     assert not [key for key in metadata if "kallvatten" in key]
+
+
+async def test_data_updated_follows_the_newest_change(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: MomentumEnergiSimulator,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The diagnostic timestamp is the newest lastUpdated, old corrections included."""
+    entity_id = f"{SOLROSEN}_data_updated"
+    entry = entity_registry.async_get(entity_id)
+    assert entry is not None
+    assert entry.entity_category is EntityCategory.DIAGNOSTIC
+    # The vendor's last nightly import: 2026-11-08 06:00 US/Pacific.
+    assert hass.states.get(entity_id).state.startswith("2026-11-08T14:00:00")
+    await async_tick(hass, freezer, timedelta(minutes=30))
+    simulator.correct("1001-02", "Kallvatten", date(2025, 12, 1), 99.0)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    assert hass.states.get(entity_id).state.startswith("2026-11-08T16:00:00")
+    # Björken had no change.
+    assert hass.states.get(f"{BJORKEN}_data_updated").state.startswith(
+        "2026-11-08T14:00:00"
+    )
