@@ -30,7 +30,7 @@ from .coordinator import (
     MomentumEnergiCoordinator,
 )
 from .entity import MomentumEnergiEntity
-from .units import device_class, energy_unit, native_unit
+from .units import device_class, display_precision, energy_unit, native_unit
 
 # Coordinator-driven: no entity polls the API by itself.
 PARALLEL_UPDATES = 0
@@ -141,6 +141,7 @@ class MomentumEnergiSensor(MomentumEnergiEntity, SensorEntity):
         unit = description.unit_fn(series)
         self._attr_native_unit_of_measurement = native_unit(unit)
         self._attr_device_class = device_class(unit, series.name)
+        self._attr_suggested_display_precision = display_precision(unit)
         if (
             unit
             and self._attr_device_class is None

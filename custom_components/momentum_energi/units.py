@@ -53,6 +53,17 @@ def native_unit(unit: str | None) -> str | None:
     return energy_unit(unit) or volume_unit(unit) or unit
 
 
+def display_precision(unit: str | None) -> int | None:
+    """Return the decimals worth showing of a monthly value in ``unit``."""
+    if (energy := energy_unit(unit)) is not None:
+        return (
+            0 if energy in (UnitOfEnergy.WATT_HOUR, UnitOfEnergy.KILO_WATT_HOUR) else 2
+        )
+    if volume_unit(unit) is not None:
+        return 1
+    return None
+
+
 def device_class(unit: str | None, medium: str) -> SensorDeviceClass | None:
     """Return the device class of a value in ``unit`` of ``medium``, if any."""
     if energy_unit(unit):
