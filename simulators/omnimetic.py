@@ -91,10 +91,19 @@ class OmnimeticSimulator(Simulator):
         lag: timedelta = timedelta(hours=24),
         token_lifetime: timedelta = timedelta(hours=1),
         profile: LoadProfile = HOUSEHOLD,
+        max_interval_days: int = MAX_INTERVAL_DAYS,
+        day_rows: bool = False,
+        wrapped: bool = False,
         **kwargs: Any,
     ) -> None:
         """Create the simulator with one household service account."""
         super().__init__(seed=seed, **kwargs)
+        # Other readings of the reference's gaps, for robustness tests:
+        # a shorter maximum range, ``date`` as the day's start with ``hour``
+        # as the offset, and lists wrapped in {"data": [...]}.
+        self.max_interval_days = max_interval_days
+        self.day_rows = day_rows
+        self.wrapped = wrapped
         self.account_id = "61717f9aa817d400165cc85a"
         self.credentials = {self.CLIENT_ID: self.CLIENT_SECRET}
         self.tokens = TokenStore(token_lifetime, self.clock)
@@ -265,7 +274,7 @@ class OmnimeticSimulator(Simulator):
                     "amountInCents": summary["cents"],
                 }
             )
-        return web.json_response(rows)
+        return web.json_response({"data": rows} if self.wrapped else rows)
 
     async def interval_data(self, request: web.Request) -> web.Response:
         """Return one row per published hour of the inclusive UTC day range."""
@@ -277,10 +286,11 @@ class OmnimeticSimulator(Simulator):
             last = date.fromisoformat(request.query["endDate"])
         except KeyError, ValueError:
             return json_error(400, "startDate and endDate are required (YYYY-MM-DD)")
-        if last < first or (last - first).days >= MAX_INTERVAL_DAYS:
+        if last < first or (last - first).days >= self.max_interval_days:
             return json_error(
                 400,
-                f"endDate must be on or after startDate, at most {MAX_INTERVAL_DAYS} days",
+                "endDate must be on or after startDate, "
+                f"at most {self.max_interval_days} days",
             )
         if self.empty_page("interval_data"):
             return web.json_response([])
@@ -293,7 +303,7 @@ class OmnimeticSimulator(Simulator):
             self._interval_row(account, hour_start)
             for hour_start, _ in account.meter.hours(start, end)
         ]
-        return web.json_response(rows)
+        return web.json_response({"data": rows} if self.wrapped else rows)
 
     def _interval_row(
         self, account: ServiceAccount, hour_start: datetime
@@ -304,7 +314,11 @@ class OmnimeticSimulator(Simulator):
             "utilityUserAccount": {"_id": self.account_id},
             "serviceAccount": {"_id": account.id},
             "utilityCompany": {"_id": "64a4167b4945ba8fb83f2b33"},
-            "date": hour_start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "date": (
+                hour_start.strftime("%Y-%m-%dT00:00:00.000Z")
+                if self.day_rows
+                else hour_start.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            ),
             "hour": hour_start.strftime("%H:%M"),
             "onPeakUsage": on,
             "offPeakUsage": off,

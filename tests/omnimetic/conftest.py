@@ -1,6 +1,7 @@
 """Fixtures of the Omnimetic tests: a simulator and a config entry pointing at it."""
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
 from homeassistant.core import HomeAssistant
@@ -22,9 +23,15 @@ NOW = "2026-11-08 15:30:00+00:00"
 
 
 @pytest.fixture
-def simulator(hass: HomeAssistant) -> OmnimeticSimulator:
+def reading() -> dict[str, Any]:
+    """Return how the simulator reads the reference's gaps; tests override."""
+    return {}
+
+
+@pytest.fixture
+def simulator(hass: HomeAssistant, reading: dict[str, Any]) -> OmnimeticSimulator:
     """Return the Omnimetic simulator, in Home Assistant's time zone."""
-    return OmnimeticSimulator(seed=42, tz=hass.config.time_zone)
+    return OmnimeticSimulator(seed=42, tz=hass.config.time_zone, **reading)
 
 
 @pytest.fixture

@@ -214,3 +214,30 @@ def simulator_fault(name: str) -> Any:
     from simulators import Fault
 
     return Fault(name)
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [{"max_interval_days": 7}, {"day_rows": True}, {"wrapped": True}],
+    ids=["7-day-limit", "day-start-plus-hour", "data-envelope"],
+)
+@pytest.mark.parametrize("backfill_days", [14])
+async def test_other_readings_of_the_reference(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A server that fills the reference's gaps otherwise gives the same statistics."""
+    assert init_integration.runtime_data.last_update_success
+    truth = _truth(simulator, WINDOW_START, simulator.data_end())
+    _assert_series(
+        await async_stored_rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth]
+    )
+    await async_tick(hass, freezer, UPDATE_INTERVAL * 8)
+    assert init_integration.runtime_data.last_update_success
+    truth = _truth(simulator, WINDOW_START, simulator.data_end())
+    _assert_series(
+        await async_stored_rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth]
+    )
+    assert hass.states.get(f"sensor.omnimetic_{ACCOUNT}_cost_last_month")
