@@ -8,7 +8,7 @@ common/`` so it installs alone; ``scripts/sync-common`` writes the copies and
 
 import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 import email.utils
 import ipaddress
@@ -16,7 +16,106 @@ import json
 import math
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
+
+
+class VendorError(Exception):
+    """Base of every vendor client's errors; each client subclasses the family.
+
+    A client names its own types (``OmnimeticError(VendorError)``,
+    ``OmnimeticAuthenticationError(OmnimeticError, VendorAuthenticationError)``)
+    so its callers read naturally, while the shared error mapping of
+    ``common/ha.py`` handles every vendor alike.
+    """
+
+
+class VendorConnectionError(VendorError):
+    """The vendor could not be reached, timed out or failed (5xx)."""
+
+
+class VendorAuthenticationError(VendorError):
+    """The vendor refused the credentials: only the user can fix that."""
+
+
+class VendorRateLimitError(VendorError):
+    """The vendor asked to slow down (HTTP 429)."""
+
+    def __init__(self, message: str = "rate limited", retry_after: float | None = None):
+        """Keep the seconds the vendor asked to wait, when it said."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class VendorResponseError(VendorError):
+    """The vendor answered something unusable (or refused a fresh token)."""
+
+
+class RetryGate:
+    """Send nothing to a vendor until its last Retry-After has passed.
+
+    A Retry-After is a promise: a manual refresh or an automation calling
+    ``homeassistant.update_entity`` during the wait must not reach the
+    server. The client checks the gate before every request and answers
+    such calls itself with its rate-limit error and the time left.
+    """
+
+    def __init__(self) -> None:
+        """Start open."""
+        self._until = 0.0
+
+    def hold(self, seconds: float | None) -> None:
+        """Close the gate for ``seconds`` (a 429's Retry-After)."""
+        if seconds is not None and math.isfinite(seconds) and seconds > 0:
+            self._until = max(self._until, time.time() + seconds)
+
+    def remaining(self) -> float | None:
+        """Return the seconds left before requests may go out, or None."""
+        left = self._until - time.time()
+        return left if left > 0 else None
+
+    def check(self, error: Callable[[float], Exception]) -> None:
+        """Raise ``error(seconds left)`` while the gate is closed."""
+        if (left := self.remaining()) is not None:
+            raise error(left)
+
+
+def quote_segment(value: object) -> str:
+    """Return one URL path segment with every reserved character escaped.
+
+    Ids come from users and vendors: ``/``, ``?``, ``#`` or ``%2F`` in one
+    must not reach another path. A segment of dots only (``.``, ``..``) is
+    refused outright, because URL normalisation would still resolve it.
+    """
+    text = str(value)
+    if not text or set(text) == {"."}:
+        raise ValueError("not a usable path segment")
+    return quote(text, safe="")
+
+
+_REDACTED = "**REDACTED**"
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Return ``text`` with every secret (also URL-encoded) replaced.
+
+    Vendors echo requests in error bodies: a form-encoded password or a
+    client secret must never reach a log line or an exception message.
+    """
+    for secret in secrets:
+        if not secret or len(secret) < 3:
+            continue
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            text = text.replace(form, _REDACTED)
+    return text
+
+
+def is_header_value(token: str) -> bool:
+    """Tell whether a token can be sent as an HTTP header value.
+
+    Visible ASCII only: a CR/LF would make aiohttp raise (or split the
+    header), so such a token is a vendor error, not something to send.
+    """
+    return bool(token) and all(0x21 <= ord(char) <= 0x7E for char in token)
 
 
 def validate_base_url(url: str) -> str:
@@ -30,6 +129,14 @@ def validate_base_url(url: str) -> str:
         raise ValueError("not an http(s) URL")
     if parts.query or parts.fragment:
         raise ValueError("a base URL has no query or fragment")
+    if parts.username is not None or parts.password is not None:
+        # aiohttp refuses credentials in the URL of a request that also sends
+        # an Authorization header; they have their own fields.
+        raise ValueError("a base URL holds no user name or password")
+    try:
+        parts.port  # noqa: B018  (raises on a port out of range)
+    except ValueError as err:
+        raise ValueError("invalid port") from err
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError("plain HTTP is only allowed for loopback hosts")
     return url.strip().rstrip("/")
@@ -64,7 +171,7 @@ def as_number(value: Any) -> float | None:
         return None
     try:
         number = float(value)
-    except TypeError, ValueError:
+    except TypeError, ValueError, OverflowError:
         return None
     return number if math.isfinite(number) else None
 
@@ -75,11 +182,15 @@ def as_datetime(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        # Year 1 with a positive offset or 9999 with a negative one has no
+        # UTC form: such a row is unreadable, not a crash.
+        return (
+            parsed.replace(tzinfo=UTC)
+            if parsed.tzinfo is None
+            else parsed.astimezone(UTC)
+        )
+    except ValueError, OverflowError:
         return None
-    return (
-        parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    )
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -97,17 +208,21 @@ def parse_retry_after(value: str | None) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def error_message(body: bytes) -> str:
-    """Return the error text of a body, cut short; never echo a token."""
+def error_message(body: bytes, secrets: Iterable[str | None] = ()) -> str:
+    """Return the error text of a body, cut short, with ``secrets`` redacted.
+
+    Pass every configured secret: a vendor may echo the request (and so a
+    password or client secret) in its error body.
+    """
     try:
         data = json.loads(body)
     except ValueError:
-        return body[:200].decode(errors="replace")
+        return redact(body[:2000].decode(errors="replace"), secrets)[:200]
     if isinstance(data, Mapping):
         for key in ("message", "error_description", "error", "detail"):
             if isinstance(data.get(key), str):
-                return str(data[key])[:200]
-    return str(data)[:200]
+                return redact(str(data[key]), secrets)[:200]
+    return redact(str(data), secrets)[:200]
 
 
 def jwt_expiry(token: str) -> float | None:
@@ -166,12 +281,20 @@ class BearerToken:
             return await self._renew()
 
     async def call[T](
-        self, request: Callable[[str], Awaitable[T]], refused: type[Exception]
+        self,
+        request: Callable[[str], Awaitable[T]],
+        refused: type[Exception],
+        *,
+        denied: Callable[[Exception], Exception] | None = None,
     ) -> T:
         """Run ``request`` with a token; on ``refused`` renew once and retry.
 
         A token can be revoked before its expiry; it is dropped only if no
-        concurrent caller has renewed it meanwhile.
+        concurrent caller has renewed it meanwhile. When the retry with a
+        fresh token is refused too, the token endpoint has just accepted the
+        credentials: that is a permission or vendor problem, not a wrong
+        password, so ``denied(error)`` is raised instead (default: a
+        ``VendorResponseError``) and no reauthentication starts.
         """
         token = await self.get()
         try:
@@ -180,12 +303,23 @@ class BearerToken:
             async with self._lock:
                 if self._token == token:
                     self._token = None
-        return await request(await self.get())
+        try:
+            return await request(await self.get())
+        except refused as err:
+            raise (
+                denied(err)
+                if denied is not None
+                else VendorResponseError(
+                    "the vendor refused a token it had just issued"
+                )
+            ) from err
 
     async def _renew(self) -> str:
         self.requests += 1
         self._token = None
         token, expires_in = await self._fetch()
+        if not is_header_value(token):
+            raise VendorResponseError("the vendor sent a token that is no header value")
         now = time.time()
         if expires_in is not None and expires_in > 0:
             expires = now + expires_in

@@ -1,6 +1,7 @@
 """The shared statistics module, each vendored copy against a real recorder."""
 
 from datetime import UTC, datetime, timedelta
+import re
 from types import ModuleType
 
 from homeassistant.components.recorder.statistics import get_metadata
@@ -73,7 +74,14 @@ async def test_import_continues_and_merge_resums(
 @STATS
 def test_ids_and_hours(stats: ModuleType) -> None:
     """Statistic ids are [a-z0-9_] without doubled underscores; hours floor."""
-    assert stats.statistic_id("dom", "A-b", "__Ö__", "c") == "dom:a_b_c"
+    assert stats.statistic_id("dom", "ab_12", "energy") == "dom:ab_12_energy"
+    ids = {
+        stats.statistic_id("dom", part, "c") for part in ("A-b", "a_b", "a-b", "A_B")
+    }
+    assert len(ids) == 4  # injective: lossy parts carry a hash of the original
+    for sid in ids:
+        assert re.fullmatch(r"dom:[a-z0-9]+(_[a-z0-9]+)*", sid), sid
+    assert re.fullmatch(r"dom:[0-9a-f]{8}_c", stats.statistic_id("dom", "__Ö__", "c"))
     assert stats.hour_floor(datetime(2026, 1, 1, 10, 59, 59, tzinfo=UTC)) == datetime(
         2026, 1, 1, 10, tzinfo=UTC
     )
