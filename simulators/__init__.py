@@ -9,10 +9,14 @@ from .framework import SIMULATOR, Fault, Simulator
 
 def registered() -> dict[str, type[Simulator]]:
     """Return every vendor simulator by name, in a stable order."""
+    from .esmart_systems import ESmartSystemsSimulator
     from .momentum_energi import MomentumEnergiSimulator
     from .omnimetic import OmnimeticSimulator
 
-    return {cls.name: cls for cls in (MomentumEnergiSimulator, OmnimeticSimulator)}
+    return {
+        cls.name: cls
+        for cls in (ESmartSystemsSimulator, MomentumEnergiSimulator, OmnimeticSimulator)
+    }
 
 
 __all__ = ["SIMULATOR", "Fault", "Simulator", "registered"]
