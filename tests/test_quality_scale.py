@@ -1,0 +1,229 @@
+"""Every integration's ``quality_scale.yaml`` is complete and its claims are checkable.
+
+The rule list is Home Assistant core's (``script/hassfest/quality_scale.py``,
+``ALL_RULES``, as of HA 2026.10: GUIDE §6 plus ``docs-conditions`` and
+``docs-triggers``, which core added in 2025 and every core integration's
+file of 2026.10 carries). hassfest only validates these files for core
+integrations, so this test does it for ours, and stricter:
+
+- every rule is present (hassfest lets a file leave rules out);
+- a status is ``done``, ``todo`` or ``exempt``, and an exempt rule has a
+  comment giving the reason (hassfest's schema);
+- a tier in ``manifest.json`` is only claimed when every rule of it and the
+  tiers below is met (hassfest), and ``platinum`` never while one of its
+  rules is only exempt (GUIDE §6: our clients live inside the integration,
+  so those rules are not met the way core reads them);
+- the ``documentation`` link is this repository's ``docs/<domain>.md``, the
+  page exists, and each ``docs-*`` rule marked done has its section there.
+
+Parametrized over the folders under ``custom_components/``, so an
+integration added later is checked without touching this file.
+"""
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import homeassistant.components
+import pytest
+import yaml
+
+ROOT = Path(__file__).parent.parent
+COMPONENTS = sorted(
+    path
+    for path in (ROOT / "custom_components").iterdir()
+    if path.is_dir() and not path.name.startswith((".", "_"))
+)
+DOCS_URL = (
+    "https://github.com/energy-cloud-ha/energy-cloud-ha/blob/main/docs/{domain}.md"
+)
+
+TIERS = {
+    "bronze": [
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow",
+        "config-flow-test-coverage",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-conditions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "docs-triggers",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    ],
+    "silver": [
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    ],
+    "gold": [
+        "devices",
+        "diagnostics",
+        "discovery",
+        "discovery-update-info",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    ],
+    "platinum": ["async-dependency", "inject-websession", "strict-typing"],
+}
+ALL_RULES = [rule for rules in TIERS.values() for rule in rules]
+
+# A docs-* rule marked done needs a ``##`` section on the page whose title
+# contains one of these words (case-insensitive). docs-high-level-description
+# is the text above the first section.
+DOCS_SECTIONS = {
+    "docs-actions": ("action",),
+    "docs-conditions": ("condition",),
+    "docs-triggers": ("trigger",),
+    "docs-installation-instructions": ("install",),
+    "docs-removal-instructions": ("remov",),
+    "docs-configuration-parameters": ("option", "configuration"),
+    "docs-installation-parameters": ("setup field", "installation parameter"),
+    "docs-data-update": ("data update",),
+    "docs-examples": ("example",),
+    "docs-known-limitations": ("known limitation",),
+    "docs-supported-devices": ("supported device",),
+    "docs-supported-functions": ("supported function", "what it gives"),
+    "docs-troubleshooting": ("troubleshoot",),
+    "docs-use-cases": ("use case",),
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """No hass needed."""
+
+
+def _rules(component: Path) -> dict[str, Any]:
+    path = component / "quality_scale.yaml"
+    assert path.is_file(), f"{component.name} has no quality_scale.yaml"
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), "quality_scale.yaml is not a mapping"
+    assert set(data) == {"rules"}, f"unexpected top-level keys: {set(data)}"
+    rules = data["rules"]
+    assert isinstance(rules, dict)
+    return rules
+
+
+def _status(value: Any) -> str:
+    return str(value["status"] if isinstance(value, dict) else value)
+
+
+def test_rule_list_is_the_installed_home_assistant_one() -> None:
+    """The list above is exactly the rules core's own files use.
+
+    Every core integration's quality_scale.yaml in the installed
+    ``homeassistant`` package lists every rule, so their union is core's
+    list: a rule added by a newer Home Assistant fails here first.
+    """
+    assert len(ALL_RULES) == len(set(ALL_RULES)) == 54
+    assert set(DOCS_SECTIONS) <= set(ALL_RULES)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    core = Path(homeassistant.components.__file__).parent
+    used: set[str] = set()
+    for path in core.glob("*/quality_scale.yaml"):
+        used |= set(yaml.load(path.read_text(), Loader=loader)["rules"])
+    assert used == set(ALL_RULES)
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda path: path.name)
+def test_every_rule_present_and_exemptions_explained(component: Path) -> None:
+    """Each of core's rules appears, with a valid status; exempt ones say why."""
+    rules = _rules(component)
+    assert sorted(set(ALL_RULES) - set(rules)) == [], "rules missing"
+    assert sorted(set(rules) - set(ALL_RULES)) == [], "rules core does not know"
+    for name, value in rules.items():
+        if isinstance(value, dict):
+            assert set(value) == {"status", "comment"}, name
+            assert value["status"] in {"done", "todo", "exempt"}, name
+            assert isinstance(value["comment"], str), name
+            assert value["comment"].strip(), f"{name}: empty comment"
+        else:
+            assert value in {"done", "todo"}, (
+                f"{name}: {value!r}; an exempt rule needs status and comment"
+            )
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda path: path.name)
+def test_manifest_tier_claim_holds(component: Path) -> None:
+    """A claimed tier has every rule of it and below met.
+
+    Platinum is never claimed while one of its rules is only exempt.
+    """
+    rules = _rules(component)
+    manifest = json.loads((component / "manifest.json").read_text())
+    claimed = manifest.get("quality_scale")
+    if claimed is None:
+        return
+    assert claimed in TIERS, f"quality_scale {claimed!r} is not a tier"
+    for tier, names in TIERS.items():
+        unmet = [name for name in names if _status(rules[name]) == "todo"]
+        assert unmet == [], f"{claimed} claimed, {tier} rules not met: {unmet}"
+        if tier == claimed:
+            break
+    if claimed == "platinum":
+        exempt = [n for n in TIERS["platinum"] if _status(rules[n]) == "exempt"]
+        assert exempt == [], f"platinum claimed with exempt rules {exempt}"
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda path: path.name)
+def test_documentation_page_backs_the_docs_rules(component: Path) -> None:
+    """The manifest links docs/<domain>.md, which has a section per done docs rule."""
+    rules = _rules(component)
+    manifest = json.loads((component / "manifest.json").read_text())
+    domain = component.name
+    assert manifest["documentation"] == DOCS_URL.format(domain=domain)
+    page = ROOT / "docs" / f"{domain}.md"
+    assert page.is_file(), f"docs/{domain}.md is missing"
+    text = page.read_text()
+    assert text.startswith("# "), "the page starts with its title"
+    headings = [
+        line[3:].strip().lower() for line in text.splitlines() if line.startswith("## ")
+    ]
+    intro = text.split("\n## ", 1)[0]
+    if _status(rules["docs-high-level-description"]) == "done":
+        # A title and at least one real paragraph above the first section.
+        assert len(re.findall(r"\w+", intro)) > 25, "no high-level description"
+    missing = [
+        rule
+        for rule, words in DOCS_SECTIONS.items()
+        if _status(rules[rule]) == "done"
+        and not any(word in heading for heading in headings for word in words)
+    ]
+    assert missing == [], (
+        f"docs/{domain}.md lacks a section for {missing} "
+        f"(a '## ' heading containing one of {[DOCS_SECTIONS[r] for r in missing]})"
+    )
