@@ -26,8 +26,8 @@ import re
 from typing import Any
 
 import homeassistant.components
+from homeassistant.util.yaml import load_yaml_dict
 import pytest
-import yaml
 
 ROOT = Path(__file__).parent.parent
 COMPONENTS = sorted(
@@ -130,8 +130,7 @@ def auto_enable_custom_integrations() -> None:
 def _rules(component: Path) -> dict[str, Any]:
     path = component / "quality_scale.yaml"
     assert path.is_file(), f"{component.name} has no quality_scale.yaml"
-    data = yaml.safe_load(path.read_text())
-    assert isinstance(data, dict), "quality_scale.yaml is not a mapping"
+    data = load_yaml_dict(path)
     assert set(data) == {"rules"}, f"unexpected top-level keys: {set(data)}"
     rules = data["rules"]
     assert isinstance(rules, dict)
@@ -151,11 +150,10 @@ def test_rule_list_is_the_installed_home_assistant_one() -> None:
     """
     assert len(ALL_RULES) == len(set(ALL_RULES)) == 54
     assert set(DOCS_SECTIONS) <= set(ALL_RULES)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     core = Path(homeassistant.components.__file__).parent
     used: set[str] = set()
     for path in core.glob("*/quality_scale.yaml"):
-        used |= set(yaml.load(path.read_text(), Loader=loader)["rules"])
+        used |= set(load_yaml_dict(path)["rules"])
     assert used == set(ALL_RULES)
 
 
