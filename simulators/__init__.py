@@ -11,11 +11,17 @@ def registered() -> dict[str, type[Simulator]]:
     """Return every vendor simulator by name, in a stable order."""
     from .esmart_systems import ESmartSystemsSimulator
     from .momentum_energi import MomentumEnergiSimulator
+    from .moost import MoostSimulator
     from .omnimetic import OmnimeticSimulator
 
     return {
         cls.name: cls
-        for cls in (ESmartSystemsSimulator, MomentumEnergiSimulator, OmnimeticSimulator)
+        for cls in (
+            ESmartSystemsSimulator,
+            MomentumEnergiSimulator,
+            MoostSimulator,
+            OmnimeticSimulator,
+        )
     }
 
 
