@@ -190,32 +190,83 @@ def sanitize_points(
 
 
 async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
-    """Return the start of the newest stored row of a statistic, if any."""
-    last = await get_instance(hass).async_add_executor_job(
-        get_last_statistics, hass, 1, statistic_id, True, set()
+    """Return the start of the newest stored row that is not in the future.
+
+    A row a vendor once dated years ahead must not become the cursor of the
+    next refresh (no new hour would ever be imported again):
+    :func:`async_future_row` tells the integration so it can say so in a
+    repair issue, and the next merge over it sets its value to 0.
+    """
+    return await get_instance(hass).async_add_executor_job(
+        _last_start, hass, statistic_id
     )
+
+
+async def async_future_row(hass: HomeAssistant, statistic_id: str) -> datetime | None:
+    """Return the start of the newest stored row if it lies in the future."""
+    newest = await get_instance(hass).async_add_executor_job(
+        _newest, hass, statistic_id
+    )
+    if newest is None or newest[0] <= dt_util.utcnow() + FUTURE_TOLERANCE:
+        return None
+    return newest[0]
+
+
+def _newest(
+    hass: HomeAssistant, statistic_id: str
+) -> tuple[datetime, float | None] | None:
+    """Return the start and sum of the newest stored row."""
+    last = get_last_statistics(hass, 1, statistic_id, True, {"sum"})
     if not (rows := last.get(statistic_id)):
         return None
-    return datetime.fromtimestamp(rows[0]["start"], UTC)
+    return datetime.fromtimestamp(rows[0]["start"], UTC), rows[0].get("sum")
 
 
-def _sum_before(hass: HomeAssistant, statistic_id: str, when: datetime) -> float | None:
-    """Return the running sum of the newest row that starts before ``when``.
-
-    Reads as little as it can: the newest row (appending after it is the
-    common case), else the hour just before ``when``, else a window, else the
-    whole history. None when that sum is unusable (not finite): the caller
-    then re-sums the history.
-    """
-    last = get_last_statistics(hass, 1, statistic_id, True, {"sum"})
-    rows = last.get(statistic_id)
-    if not rows:
-        return 0.0
-    if rows[0]["start"] < when.timestamp():
-        return _usable_sum(rows[0].get("sum"))
-    for start in (when - timedelta(hours=1), when - _LOOKBACK, _EPOCH):
+def _last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
+    newest = _newest(hass, statistic_id)
+    if newest is None:
+        return None
+    latest = dt_util.utcnow() + FUTURE_TOLERANCE
+    if newest[0] <= latest:
+        return newest[0]
+    for start in (latest - _LOOKBACK, _EPOCH):
         stats = statistics_during_period(
-            hass, start, when, {statistic_id}, "hour", None, {"sum"}
+            hass, start, latest, {statistic_id}, "hour", None, set()
+        )
+        if rows := stats.get(statistic_id):
+            return datetime.fromtimestamp(rows[-1]["start"], UTC)
+    return None
+
+
+def _append_base(
+    hass: HomeAssistant, statistic_id: str, first: datetime
+) -> float | None:
+    """Return the sum to continue from when ``first`` comes after every row.
+
+    One row read (the newest). None when rows start at or after ``first``
+    (the window overlaps stored rows, which must be re-summed: a merge) or
+    the stored sum is unusable.
+    """
+    newest = _newest(hass, statistic_id)
+    if newest is None:
+        return 0.0
+    if newest[0] < first:
+        return _usable_sum(newest[1])
+    return None
+
+
+def _sum_before(
+    hass: HomeAssistant, statistic_id: str, first: datetime
+) -> float | None:
+    """Return the running sum of the newest row that starts before ``first``.
+
+    Reads as little as it can: the hour just before ``first``, else a
+    window, else the whole history. None when that sum is unusable (not
+    finite): the caller then re-sums the history.
+    """
+    for start in (first - timedelta(hours=1), first - _LOOKBACK, _EPOCH):
+        stats = statistics_during_period(
+            hass, start, first, {statistic_id}, "hour", None, {"sum"}
         )
         if rows := stats.get(statistic_id):
             return _usable_sum(rows[-1].get("sum"))
@@ -254,22 +305,21 @@ async def async_import_series(
 ) -> None:
     """Write a series, continuing the running sum stored before its first point.
 
-    Points are sanitised first (:func:`sanitize_points`). Rows stored after
-    the series' last point keep their sums: use :func:`async_merge_series`
-    when points may land before or between stored rows.
+    Points are sanitised first (:func:`sanitize_points`). Appending after
+    the newest stored row costs one row read; points that overlap stored
+    rows are merged (:func:`async_merge_series`) so every later sum follows.
     """
     points = sanitize_points(series)
     if not points:
         return
     base = await get_instance(hass).async_add_executor_job(
-        _sum_before, hass, series.statistic_id, points[0][0]
+        _append_base, hass, series.statistic_id, points[0][0]
     )
     if base is None:
-        # A stored sum is not finite (written before rows were checked):
-        # re-sum the whole history so the series becomes usable again.
-        await async_merge_series(
-            hass, source, replace(series, points=points), repair=True
-        )
+        # The points overlap stored rows (a re-read window, a gap filled):
+        # every stored row from the first point on is re-summed with them,
+        # or a row between or after them would keep a stale, lower sum.
+        await async_merge_series(hass, source, replace(series, points=points))
         return
     async_add_external_statistics(hass, _metadata(source, series), _rows(points, base))
 
@@ -285,12 +335,19 @@ def _states_from(
     stats = statistics_during_period(
         hass, start, None, {statistic_id}, "hour", None, {"state"}
     )
+    latest = dt_util.utcnow() + FUTURE_TOLERANCE
     states: dict[datetime, float] = {}
     for row in stats.get(statistic_id, []):
+        begins = datetime.fromtimestamp(row["start"], UTC)
         value = row.get("state")
-        if value is None or not math.isfinite(value) or not 0 <= value <= 1e12:
+        if (
+            value is None
+            or not math.isfinite(value)
+            or not 0 <= value <= 1e12
+            or begins > latest
+        ):
             value = 0.0
-        states[datetime.fromtimestamp(row["start"], UTC)] = float(value)
+        states[begins] = float(value)
     return states
 
 
@@ -303,21 +360,27 @@ async def async_merge_series(
     it, so the stored rows from the earliest new point on are read back,
     merged with the new points and re-written with one continuous sum.
     ``repair`` re-sums the whole stored history (a stored sum was unusable).
+    Stored rows that are unusable today (not finite, negative, in the
+    future) are rewritten with 0.
     """
     points = sanitize_points(series)
     if not points:
         return
-    since = _EPOCH if repair else points[0][0]
+    first = _EPOCH if repair else points[0][0]
     stored = await get_instance(hass).async_add_executor_job(
-        _states_from, hass, series.statistic_id, since
+        _states_from, hass, series.statistic_id, first
     )
     merged = sorted({**stored, **dict(points)}.items())
-    if repair:
-        async_add_external_statistics(
-            hass, _metadata(source, series), _rows(merged, 0.0)
+    base = 0.0
+    if not repair:
+        found = await get_instance(hass).async_add_executor_job(
+            _sum_before, hass, series.statistic_id, merged[0][0]
         )
-        return
-    await async_import_series(hass, source, replace(series, points=merged))
+        if found is None:
+            await async_merge_series(hass, source, series, repair=True)
+            return
+        base = found
+    async_add_external_statistics(hass, _metadata(source, series), _rows(merged, base))
 
 
 _CLEAN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")

@@ -1,6 +1,7 @@
 """Fixtures of the shared-code tests: every vendored copy, and the recorder."""
 
 from importlib import import_module
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -11,6 +12,9 @@ COMPONENTS = sorted(
     path.name
     for path in (ROOT / "custom_components").iterdir()
     if (path / "common").is_dir()
+    # A developer may leave out an integration that is half-built right now
+    # (its package does not import yet); CI sets nothing and checks them all.
+    and path.name not in os.environ.get("SKIP_COMMON_COPIES", "").split(",")
 )
 
 
