@@ -198,6 +198,8 @@ class Simulator:
         self.counters: Counter[str] = Counter()
         self.rows_served: Counter[str] = Counter()
         """Rows answered per endpoint by :meth:`page` (how big a refresh was)."""
+        self.bytes_served: Counter[str] = Counter()
+        """Response body bytes per endpoint and in ``total`` (what a day costs)."""
         self.faults = Faults()
 
     def routes(self) -> list[web.RouteDef]:
@@ -212,6 +214,7 @@ class Simulator:
         """Forget the request counts (between the phases of a test)."""
         self.counters.clear()
         self.rows_served.clear()
+        self.bytes_served.clear()
 
     def rejects_unauthorized(self, endpoint: str) -> bool:
         """Consume a matching UNAUTHORIZED fault; for handlers that check auth."""
@@ -260,6 +263,9 @@ class Simulator:
                 body=b'{"data": [{"truncated',
                 content_type="application/json",
             )
+        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+            self.bytes_served[endpoint] += len(response.body)
+            self.bytes_served["total"] += len(response.body)
         return response
 
     def build_app(self) -> web.Application:

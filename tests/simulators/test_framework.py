@@ -72,8 +72,17 @@ async def test_counters_and_faults(echo: tuple[Echo, str]) -> None:
     assert sim.counters["ping"] == 6
     assert sim.counters["rows"] == 3
     assert sim.counters["unmatched"] == 1
+    # Bytes of the bodies the handlers answered (not of injected faults).
+    assert sim.bytes_served["rows"] == 2 * len(b'{"data": []}') + len(
+        b'{"data": [2, 3, 4]}'
+    )
+    assert sim.bytes_served["ping"] == 2 * len(b'{"pong": true}')
+    assert (
+        sim.bytes_served["total"] == sim.bytes_served["rows"] + sim.bytes_served["ping"]
+    )
     sim.reset_counters()
     assert sim.counters["ping"] == 0
+    assert sim.bytes_served["total"] == 0
 
 
 async def test_slow_fault_outlasts_client_timeout(echo: tuple[Echo, str]) -> None:
