@@ -33,7 +33,11 @@ NOTIFICATION_FEEDBACK_SCHEMA = probatio.Schema(
     {
         probatio.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         probatio.Required(ATTR_NOTIFICATION_ID): cv.string,
-        probatio.Required(ATTR_ACTION): probatio.In(NOTIFICATION_ACTIONS),
+        # The UI's select sends lower case (translation keys must be);
+        # MOOST's qualifiers are upper case: both are accepted.
+        probatio.Required(ATTR_ACTION): probatio.All(
+            cv.string, probatio.Upper, probatio.In(NOTIFICATION_ACTIONS)
+        ),
     }
 )
 SEND_HISTORY_SCHEMA = probatio.Schema(
