@@ -26,7 +26,7 @@ and vendor error texts are redacted before they are raised.
 import asyncio
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 import json
 import logging
@@ -615,26 +615,16 @@ class MoostClient:
             "GET", f"/buildings/{quote_segment(building_id)}/rules/v2"
         )
         active = _rules(active_data, active=True)
-        active_ids = {rule.id for rule in active}
         try:
             all_data = await self._call("GET", "/rules/v1")
         except MoostNotFoundError:
             return active
         rules = {rule.id: rule for rule in _rules(all_data, active=False)}
         for rule in active:
-            rules[rule.id] = rule
-        return [
-            rule
-            if rule.id not in active_ids
-            else MoostRule(
-                id=rule.id,
-                name=rule.name,
-                active=True,
-                description=rule.description,
-                paused=rule.paused,
-            )
-            for rule in rules.values()
-        ]
+            # The customer's list has the full rule; the building's says on.
+            known = rules.get(rule.id)
+            rules[rule.id] = rule if known is None else replace(known, active=True)
+        return list(rules.values())
 
     async def async_set_rule(
         self, building_id: str, rule_id: str, active: bool
