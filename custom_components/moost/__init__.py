@@ -22,12 +22,14 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_URL, MoostClient
+from .common.ha import async_remove_issues, keep_alive
 from .const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -43,6 +45,7 @@ from .coordinator import (
     readback_store,
 )
 from .push import MoostForwarder
+from .push.outbox import STORAGE_VERSION as OUTBOX_STORAGE_VERSION
 from .services import async_setup_services
 from .tariff import MoostTariff
 
@@ -93,7 +96,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MoostConfigEntry) -> boo
     # Keep polling even when every read-back entity is disabled: new
     # recommendations still fire moost_notification, and the tariff and
     # statistics check ride on the refresh (as core's opower does).
-    entry.async_on_unload(coordinator.async_add_listener(lambda: None))
+    entry.async_on_unload(keep_alive(coordinator))
     # Not async_config_entry_first_refresh: a MOOST outage must not fail or
     # retry the setup (that would stop the measuring); entities stay
     # unavailable until a refresh succeeds, and refused credentials start a
@@ -135,9 +138,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: MoostConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: MoostConfigEntry) -> None:
     """Forget the entry's stored state and repair issues (MOOST's data stays)."""
     await readback_store(hass, entry.entry_id).async_remove()
-    for issue_id in [
-        issue_id
-        for (domain, issue_id) in ir.async_get(hass).issues
-        if domain == DOMAIN and issue_id.endswith(entry.entry_id)
-    ]:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
+    # The outbox's Store (push/outbox.py names it so): queued events of a
+    # removed entry must not linger in .storage.
+    await Store[dict[str, Any]](
+        hass, OUTBOX_STORAGE_VERSION, f"{DOMAIN}.outbox.{entry.entry_id}"
+    ).async_remove()
+    async_remove_issues(hass, DOMAIN, entry.entry_id)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol, override, runtime_checkable
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -25,16 +24,15 @@ from .api import (
     FORECAST_GENERATION_1H,
     MoostAuthenticationError,
     MoostClient,
-    MoostConnectionError,
     MoostEnergyStatistic,
     MoostError,
     MoostForecast,
     MoostNotFoundError,
     MoostNotification,
-    MoostRateLimitError,
     MoostRule,
 )
 from .common.api_helpers import Backoff
+from .common.ha import vendor_error_to_ha
 from .const import (
     CONF_CUSTOMER_BUILDING_ID,
     DOMAIN,
@@ -180,36 +178,14 @@ class MoostCoordinator(DataUpdateCoordinator[MoostReadBack]):
         """Run a refresh, mapping MOOST's errors to what HA expects."""
         try:
             return await call()
-        except MoostAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except MoostRateLimitError as err:
-            wait = self._backoff.next(err.retry_after)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"retry_after": str(round(wait))},
-                retry_after=wait,
-            ) from err
         except MoostNotFoundError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="building_not_found",
                 translation_placeholders={"building_id": self.building_id},
             ) from err
-        except MoostConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except MoostError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="api_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise vendor_error_to_ha(err, DOMAIN, backoff=self._backoff) from err
 
     async def _refresh(self) -> MoostReadBack:
         now = dt_util.utcnow()
