@@ -8,6 +8,7 @@ release-note template.
 
 import json
 from pathlib import Path
+import re
 import subprocess
 import sys
 from typing import Any
@@ -108,6 +109,31 @@ def test_readme_is_the_documentation_page(domain: str, tmp_path: Path) -> None:
     others = [other for other in DOMAINS if other != domain]
     for other in others:
         assert f"custom_components/{other}/" not in readme
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_readme_links_resolve(domain: str, tmp_path: Path) -> None:
+    """In-page links point at a heading, relative links at a file of the tree."""
+    tree = build(domain, tmp_path)
+    readme = (tree / "README.md").read_text()
+    anchors = {
+        _anchor(line.lstrip("#"))
+        for line in readme.splitlines()
+        if line.startswith("#")
+    }
+    for target in re.findall(r"\]\(([^)\s]+)\)", readme):
+        if target.startswith(("https://", "http://")):
+            continue
+        if target.startswith("#"):
+            assert target[1:] in anchors, f"no heading for {target}"
+        else:
+            assert (tree / target.split("#")[0]).exists(), f"no file {target}"
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
