@@ -51,7 +51,12 @@ NOTE = "6600aa11bb22cc33dd44ee55"
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
-    """No hass needed for client tests."""
+    """No hass (and no recorder) needed for client tests."""
+
+
+@pytest.fixture(autouse=True)
+def swiss_home() -> None:
+    """Override the package's hass-based autouse fixture: no hass here."""
 
 
 def _b64(data: dict[str, Any]) -> str:
