@@ -644,8 +644,9 @@ class MoostClient:
     ) -> list[MoostNotification]:
         """Return the building's push notifications, oldest first.
 
-        Title and text are taken in ``language`` when MOOST has it, else in
-        English, else in the first language given.
+        Title and text are taken in ``language`` when MOOST has it (``de-CH``
+        falls back to ``de``), else in English, else in the first language
+        given.
         """
         data = await self._call(
             "GET", f"/pushnotifications/buildings/{quote_segment(building_id)}/v1"
@@ -1001,7 +1002,7 @@ def _notification(row: Any, language: str | None) -> MoostNotification | None:
     chosen_language = next(
         (
             lang
-            for lang in (language, "en", *texts)
+            for lang in (*_languages(language), "en", *texts)
             if lang in texts and isinstance(texts[lang], Mapping)
         ),
         None,
@@ -1042,6 +1043,14 @@ def _notification(row: Any, language: str | None) -> MoostNotification | None:
         if isinstance(interaction, Mapping)
         else None,
     )
+
+
+def _languages(language: str | None) -> tuple[str, ...]:
+    """Return a language tag and its primary language (``de-CH`` -> ``de``)."""
+    if not language:
+        return ()
+    primary = language.replace("_", "-").split("-")[0].lower()
+    return (language, primary) if primary != language else (language,)
 
 
 def _statistic(row: Any, resolution: Resolution) -> MoostEnergyStatistic | None:

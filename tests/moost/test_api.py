@@ -786,6 +786,12 @@ async def test_notifications_parsing(
     mocked.get(payload=[only_de])
     (fallback,) = await api.async_get_notifications("home", language="fr")
     assert fallback.language == "de"
+    mocked.get(payload=[_notification()])
+    (swiss,) = await api.async_get_notifications("home", language="de-CH")
+    assert swiss.language == "de"
+    mocked.get(payload=[_notification()])
+    (same,) = await api.async_get_notifications("home", language="de")
+    assert same.language == "de"
 
 
 async def test_interaction(client: ClientSession, mocked: Replies) -> None:
