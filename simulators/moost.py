@@ -307,9 +307,14 @@ class MoostSimulator(Simulator):
         seed: int = 1,
         token_lifetime: timedelta = TOKEN_LIFETIME,
         default_time_zone: str = "Europe/Zurich",
+        generate: bool = False,
         **kwargs: Any,
     ) -> None:
-        """Create the simulator with one customer and no building yet."""
+        """Create the simulator with one customer and no building yet.
+
+        ``generate`` switches on both notification and forecast generation
+        (a demo household); tests switch them one by one.
+        """
         super().__init__(seed=seed, **kwargs)
         self.tokens = TokenStore(token_lifetime, self.clock)
         self.default_time_zone = default_time_zone
@@ -325,9 +330,9 @@ class MoostSimulator(Simulator):
         self.duplicates = 0
         """Events received again under a key already held."""
         self.duplicate_keys: Counter[EventKey] = Counter()
-        self.generate_notifications = False
+        self.generate_notifications = generate
         """Run events posted to /events/v1 through the building's rules."""
-        self.generate_forecasts = False
+        self.generate_forecasts = generate
         """Compute forecasts from the events held (else answer an empty list)."""
         self.forecast_available = True
         """False: the forecast endpoint answers 404 (not in the subscription)."""

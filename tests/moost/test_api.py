@@ -8,10 +8,12 @@ import base64
 from datetime import UTC, date, datetime, timedelta
 import json
 import logging
+import math
 from typing import Any
 
 from aiohttp import ClientSession
 from freezegun import freeze_time
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.moost.api import (
@@ -31,6 +33,9 @@ from custom_components.moost.api import (
     MoostNotFoundError,
     MoostRateLimitError,
     MoostResponseError,
+    _forecast_value as _parse_forecast_value,
+    _notification as _parse_notification,
+    _statistic as _parse_statistic,
     jwt_customer_id,
 )
 from custom_components.moost.common.api_helpers import (
@@ -1022,3 +1027,101 @@ async def test_round_trip_with_simulator(
     with pytest.raises(MoostNotFoundError):
         await api.async_get_building("home")
     assert api.token_requests == 1
+
+
+# Properties: any JSON MOOST might answer --------------------------------------------
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.sampled_from(["1764320400", "1764320400000", "0.1", "nan", "2026-11-27", "2026-11"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id", "createdAtTimeMillis", "notification", "texts", "en", "title",
+                    "message", "actions", "actionQualifier", "startTimestamp", "day",
+                    "month", "energyConsumption", "timestamp", "forecastTimestamp",
+                    "value", "customerBuildingId", "devices", "settings", "tariff",
+                    "minPrice", "type", "deviceId", "deviceName", "activeRules",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=20,
+)  # fmt: skip
+
+
+def _finite(*values: float | None) -> bool:
+    return all(value is None or math.isfinite(value) for value in values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(row=_json)
+def test_any_row_parses_or_is_skipped(row: Any) -> None:
+    """No answer row crashes the parsers; numbers that come out are finite."""
+    note = _parse_notification(row, "de")
+    assert note is None or (note.id and note.created.tzinfo is UTC)
+    for resolution in ("hourly", "daily", "monthly"):
+        stat = _parse_statistic(row, resolution)
+        if stat is not None:
+            assert _finite(
+                stat.energy_consumption,
+                stat.energy_generation,
+                stat.grid_energy_consumption,
+                stat.energy_base_consumption,
+                stat.grid_energy_base_consumption,
+            )
+            assert (stat.start is None) != (stat.day is None)
+    value = _parse_forecast_value(row)
+    assert value is None or math.isfinite(value.value)
+    try:
+        building = MoostBuilding.from_json(row)
+    except MoostResponseError:
+        pass
+    else:
+        assert building.customer_building_id
+    try:
+        event = MoostEvent.from_json(row)
+    except InvalidEventError:
+        pass
+    else:
+        assert math.isfinite(event.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    building_id=st.from_regex(r"[a-zA-Z0-9:._-]{1,100}", fullmatch=True),
+    device_id=st.from_regex(r"[a-zA-Z0-9:._-]{3,64}", fullmatch=True),
+    name=st.text(min_size=1, max_size=100),
+    value=st.floats(allow_nan=False, allow_infinity=False),
+    timestamp=st.integers(min_value=0, max_value=2**40),
+    source=st.sampled_from(["GATEWAY", "BATTERY", "CAR"]),
+)
+def test_event_store_round_trip(
+    building_id: str,
+    device_id: str,
+    name: str,
+    value: float,
+    timestamp: int,
+    source: str,
+) -> None:
+    """Whatever the outbox stores comes back as the same event (and key)."""
+    event = MoostEvent(
+        customer_building_id=building_id,
+        device_id=device_id,
+        device_name=name,
+        type="POWER_CONSUMPTION",
+        value=value,
+        timestamp=timestamp,
+        source=source,
+    )
+    restored = MoostEvent.from_json(json.loads(json.dumps(event.as_json(CUSTOMER))))
+    assert restored == event
+    assert restored.key() == event.key()

@@ -103,6 +103,9 @@ def test_registered_and_demo_credentials() -> None:
     assert registered()["moost"] is Sim
     assert (Sim.name, Sim.prefix, Sim.port_offset) == ("moost", "", 4)
     assert Sim().demo_credentials()["client_id"] == Sim.CLIENT_ID
+    assert not Sim().generate_notifications
+    demo = Sim(generate=True)
+    assert demo.generate_notifications and demo.generate_forecasts
 
 
 @freeze_time(NOW)
