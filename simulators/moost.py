@@ -336,6 +336,8 @@ class MoostSimulator(Simulator):
         """Compute forecasts from the events held (else answer an empty list)."""
         self.forecast_available = True
         """False: the forecast endpoint answers 404 (not in the subscription)."""
+        self.rejected_keys: set[EventKey] = set()
+        """Events to refuse with 400 although valid (a test's poison event)."""
         self._last_fired: dict[tuple[str, str], int] = {}
 
     def add_client(
@@ -696,6 +698,14 @@ class MoostSimulator(Simulator):
             raise BadRequestError(f"{where}: customerId does not match the token")
         if data["customerBuildingId"] not in customer.buildings:
             raise BadRequestError(f"{where}: customerBuildingId is unknown")
+        event_key: EventKey = (
+            data["customerBuildingId"],
+            data["deviceId"],
+            data["type"],
+            timestamp,
+        )
+        if event_key in self.rejected_keys:
+            raise BadRequestError(f"{where}: invalid event data")
         for key in ("forecastTimestamp", "ingestionTimestamp"):
             if key in data and (
                 not isinstance(data[key], int) or isinstance(data[key], bool)

@@ -468,6 +468,20 @@ async def test_historical_is_all_or_nothing(served: Served) -> None:
     assert sim.events == {}
     assert (await call(served, "POST", path, token=token, body=event()))[0] == 400
     assert (await call(served, "POST", path, token=token, body=None))[0] == 400
+    # A test can make one valid event poison.
+    poison = event(timestamp=event()["timestamp"] + 900)
+    sim.rejected_keys.add(
+        ("home", "ha-gateway", "ENERGY_CONSUMPTION", poison["timestamp"])
+    )
+    assert (await call(served, "POST", "/events/v1", token=token, body=poison))[
+        0
+    ] == 400
+    assert (await call(served, "POST", "/events/v1", token=token, body=event()))[
+        0
+    ] == 201
+    assert list(sim.events) == [
+        ("home", "ha-gateway", "ENERGY_CONSUMPTION", event()["timestamp"])
+    ]
 
 
 async def test_rules(served: Served) -> None:
