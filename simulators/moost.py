@@ -26,7 +26,15 @@ depend on these choices):
   through the building's active rules (historical events do not, as the spec
   says); with ``generate_forecasts`` on, forecasts are the mean of the same
   local hour over the days of GATEWAY events held, else an empty list;
-  ``forecast_available = False`` makes the endpoint 404 (no subscription).
+  ``forecast_available = False`` makes the endpoint 404 (no subscription);
+  ``generate=True`` at construction switches both generators on (a demo).
+
+For tests: ``events`` holds every event by (building, device, type,
+timestamp) with a ``historical`` flag, ``event_log`` every request's events in
+order, ``duplicates`` how many arrived under a key already held;
+``received()``/``values()`` filter them; ``fire()`` makes a notification;
+``rejected_keys`` makes chosen valid events poison (400); the framework's
+``faults`` and ``counters`` work on every named route.
 """
 
 from collections import Counter
