@@ -92,6 +92,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MoostConfigEntry) -> boo
     entry.async_on_unload(tariff.async_stop)
 
     await coordinator.async_load_seen()
+    entry.async_on_unload(coordinator.async_save_seen)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Keep polling even when every read-back entity is disabled: new
     # recommendations still fire moost_notification, and the tariff and

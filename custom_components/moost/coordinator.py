@@ -250,7 +250,15 @@ class MoostCoordinator(DataUpdateCoordinator[MoostReadBack]):
         for item in self.new_notifications:
             self.hass.bus.async_fire(EVENT_NOTIFICATION, self.event_data(item))
         if new or first_run:
-            self._store.async_delay_save(lambda: {"seen": list(seen)}, 10)
+            self._store.async_delay_save(self._stored, 10)
+
+    def _stored(self) -> dict[str, Any]:
+        return {"seen": list(self._seen or {})}
+
+    async def async_save_seen(self) -> None:
+        """Save the seen ids now (on unload: a reload must not fire them again)."""
+        if self._seen is not None:
+            await self._store.async_save(self._stored())
 
     def event_data(self, notification: MoostNotification) -> dict[str, Any]:
         """Return the data of a notification's HA event (and event entity)."""
