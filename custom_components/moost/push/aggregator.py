@@ -477,6 +477,11 @@ class Aggregator:
             self._close(self.slot_end)
             self.slot_end += SLOT_SECONDS
 
+    @property
+    def next_due(self) -> float | None:
+        """Return the earliest end of a running debounce window."""
+        return min((due for due, _ in self._due), default=None)
+
     def flush_due(self, now: float) -> None:
         """Send on-change values whose debounce window is over."""
         keep: list[tuple[float, str]] = []
