@@ -30,6 +30,15 @@ the docs are silent it chooses as follows; the client must not depend on it:
 * levels ``E`` and ``B`` always exist, ``R`` and ``A`` only when configured
   (404 otherwise); ``forbidden_levels`` answer 403; a period whose end is
   not after its start is a 422 validation error.
+* hostile data, for tests of what must never reach statistics:
+  ``extra_rows`` are raw rows served as they are (no filtering by date) in
+  every statistics answer of their item's level, after the real ones;
+  :meth:`MomentumEnergiSimulator.hostile_row` builds one per class
+  (a future ``lastUpdated``, ``1e307`` MWh, negative, null, NaN, a period
+  that ends before it starts or is not a month, a 2099 month, year 9999
+  or 0001 dates). ``echo_request_in_errors`` makes the token endpoint
+  answer 500 with the request form echoed in the body (password included),
+  as a careless server does.
 """
 
 from collections.abc import Iterator, Mapping
@@ -160,6 +169,11 @@ class MomentumEnergiSimulator(Simulator):
         self.items = {item.key: item for item in _items()}
         self.corrections: dict[tuple[str, str, date], tuple[float, datetime]] = {}
         """(building key, media type, month) -> (consumption, lastUpdated)."""
+        self.extra_rows: list[dict[str, Any]] = []
+        """Raw rows served as they are with their item's level (hostile data)."""
+        self.echo_request_in_errors = False
+        self.asked_after: list[date] = []
+        """The ``updatedAfter`` dates asked for, oldest first."""
 
     @override
     def demo_credentials(self) -> dict[str, str]:
@@ -215,6 +229,60 @@ class MomentumEnergiSimulator(Simulator):
         # .NET writes seven fractional digits; keep them deterministic.
         updated += timedelta(microseconds=int(month.toordinal() % 997) * 1000 + 123)
         return round(self._full_month(item, medium, month) * fraction, 3), updated
+
+    def hostile_row(
+        self, kind: str, item_key: str = "1001", month: date = date(2026, 9, 1)
+    ) -> dict[str, Any]:
+        """Return a district-heating row of ``item_key`` broken as ``kind`` says.
+
+        Kinds: ``future_updated`` (lastUpdated 2099), ``huge`` (1e307 MWh:
+        infinite in kWh), ``overflow`` (1e308 kWh: two of them sum to inf),
+        ``negative`` (-5e6 MWh), ``null``, ``nan`` (values), ``stop_before_start``,
+        ``not_a_month`` (a year long), ``future_month`` (2099-01),
+        ``year_9999`` (startDate 9999-12 without stopDate), ``year_0001``.
+        """
+        start = self.month_start(month)
+        row: dict[str, Any] = {
+            **self._row(
+                self.items[item_key],
+                DISTRICT_HEATING,
+                month,
+                [(10.0, self.clock())],
+                by_usage=False,
+            ),
+            "startDate": self._time(start),
+            "stopDate": self._time(self.month_start(self.next_month(month))),
+        }
+        match kind:
+            case "future_updated":
+                row["lastUpdated"] = "2099-01-01T06:00:00.0000000+01:00"
+            case "huge":
+                row.update(consumption=1e307, energy=1e307)
+            case "overflow":
+                row.update(energyUnit="kWh", consumptionUnit="kWh")
+                row.update(consumption=1e308, energy=1e308)
+            case "negative":
+                row.update(consumption=-5e6, energy=-5e6)
+            case "null":
+                row.update(consumption=None, energy=None)
+            case "nan":
+                row.update(consumption=math.nan, energy=math.inf)
+            case "stop_before_start":
+                row["stopDate"] = self._time(start - timedelta(days=200))
+            case "not_a_month":
+                row["stopDate"] = self._time(start + timedelta(days=365))
+            case "future_month":
+                row["startDate"] = "2099-01-01T00:00:00.0000000+01:00"
+                row["stopDate"] = "2099-02-01T00:00:00.0000000+01:00"
+            case "year_9999":
+                row["startDate"] = "9999-12-01T00:00:00.0000000-05:00"
+                row["stopDate"] = None
+            case "year_0001":
+                row["startDate"] = "0001-01-01T00:00:00.0000000+05:00"
+                row["stopDate"] = "0001-02-01T00:00:00.0000000+05:00"
+            case _:
+                raise ValueError(f"unknown kind of hostile row: {kind}")
+        return row
 
     def correct(
         self, building_key: str, media_type: str, month: date, consumption: float
@@ -338,6 +406,9 @@ class MomentumEnergiSimulator(Simulator):
         if request.content_type != "application/x-www-form-urlencoded":
             return json_error(415, "Unsupported Media Type")
         form = await request.post()
+        if self.echo_request_in_errors:
+            echoed = "&".join(f"{key}={value!s}" for key, value in form.items())
+            return json_error(500, f"Could not process the request {echoed}")
         if (
             form.get("client_id") != self.CLIENT_ID
             or form.get("client_secret") != self.client_secret
@@ -472,6 +543,8 @@ class MomentumEnergiSimulator(Simulator):
             # A well-formed request the API cannot act on: a validation error.
             return json_error(422, "periodEnd must be after periodStart")
         by_usage = info["grouping"] == "groupbyusage"
+        if "after" in info:
+            self.asked_after.append(bounds[0])
         rows: list[dict[str, Any]] = []
         for item in items:
             item_rows = self.rows(item, by_usage=by_usage)
@@ -486,6 +559,8 @@ class MomentumEnergiSimulator(Simulator):
                     if datetime.fromisoformat(row["startDate"]) < end
                     and datetime.fromisoformat(row["stopDate"]) > start
                 ]
+        keys = {item.key for item in items}
+        rows += [row for row in self.extra_rows if row.get("itemKey") in keys]
         return self._envelope(request, rows)
 
     @staticmethod

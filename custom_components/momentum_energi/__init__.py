@@ -12,12 +12,14 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import DEFAULT_CLIENT_ID, DEFAULT_URL, MomentumEnergiClient
-from .const import CONF_CLIENT_SECRET, DOMAIN
+from .common.ha import async_remove_issues, keep_alive
+from .const import CONF_CLIENT_SECRET, CONFIG_VERSION, DOMAIN
 from .coordinator import (
     MomentumEnergiConfigEntry,
     MomentumEnergiCoordinator,
     sync_store,
 )
+from .migration import async_migrate_v1
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -37,6 +39,12 @@ async def async_setup_entry(
     coordinator = MomentumEnergiCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
+    # Statistics are imported by the refresh itself: it must go on when
+    # every sensor is disabled. Stale devices go after each update.
+    entry.async_on_unload(keep_alive(coordinator))
+    entry.async_on_unload(
+        coordinator.async_add_listener(coordinator.async_remove_stale_devices)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -48,11 +56,26 @@ async def async_unload_entry(
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: MomentumEnergiConfigEntry
+) -> bool:
+    """Move an entry from an older version; refuse one from a newer release."""
+    if entry.version > CONFIG_VERSION:
+        return False
+    if entry.version == 1:
+        await async_migrate_v1(hass, entry)
+    return True
+
+
 async def async_remove_entry(
     hass: HomeAssistant, entry: MomentumEnergiConfigEntry
 ) -> None:
-    """Forget the sync state of a removed entry (its statistics stay)."""
+    """Forget the sync state and repair issues of a removed entry.
+
+    Its statistics stay: they are the user's history.
+    """
     await sync_store(hass, entry.entry_id).async_remove()
+    async_remove_issues(hass, DOMAIN, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

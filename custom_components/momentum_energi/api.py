@@ -25,12 +25,23 @@ it must work against the vendor, whatever their server does of the gaps):
   the next month's start (statistics are monthly). Times are ISO 8601 with or
   without offset (none means UTC, "timestamps are in UTC"), with up to seven
   fractional digits (.NET).
+* strict about values: a row that cannot be read unambiguously is skipped
+  (one warning per response says how many and why), never guessed: a time
+  that has no UTC form (year 1 with a positive offset, 9999 with a negative
+  one), a period that ends before it starts, or one that is not a month long
+  (statistics are monthly; a "month" of a day or a year would land in the
+  wrong month). The rest of the response is used.
+* secrets: the vendor may echo the request (the form with the password and
+  the client secret) in an error body; every error text is redacted.
+* Retry-After is a promise: until it has passed the client answers every
+  call itself with :class:`MomentumEnergiRateLimitError` and sends nothing.
 """
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 import logging
 import re
@@ -40,12 +51,20 @@ import aiohttp
 
 from .common.api_helpers import (
     BearerToken,
+    RetryGate,
+    VendorAuthenticationError,
+    VendorConnectionError,
+    VendorError,
+    VendorRateLimitError,
+    VendorResponseError,
     as_datetime,
     as_number,
     as_str,
     error_message,
     host_of,
     parse_retry_after,
+    quote_segment,
+    redact,
     validate_base_url,
 )
 
@@ -66,6 +85,9 @@ API_VERSIONS: Final = ("v2", "v1")
 """Newest first; v1 is deprecated but documented (NOTES.md)."""
 MAX_PAGES: Final = 1000
 """A guard against a server whose ``total`` never comes within reach."""
+MIN_PERIOD: Final = timedelta(days=27)
+MAX_PERIOD: Final = timedelta(days=32)
+"""A monthly row spans 28 to 31 days; a day of slack for offsets and DST."""
 
 _TOKEN_HEADERS: Final = (
     "access_token",
@@ -77,15 +99,15 @@ _TOKEN_HEADERS: Final = (
 _JWT: Final = re.compile(r"(?:Bearer\s+)?(eyJ[\w-]*\.[\w-]+\.[\w-]*)$", re.IGNORECASE)
 
 
-class MomentumEnergiError(Exception):
+class MomentumEnergiError(VendorError):
     """Base of every error this client raises."""
 
 
-class MomentumEnergiConnectionError(MomentumEnergiError):
+class MomentumEnergiConnectionError(MomentumEnergiError, VendorConnectionError):
     """The API could not be reached or did not answer in time."""
 
 
-class MomentumEnergiAuthenticationError(MomentumEnergiError):
+class MomentumEnergiAuthenticationError(MomentumEnergiError, VendorAuthenticationError):
     """The user name or password was refused (``invalid_grant``, or 401)."""
 
 
@@ -93,16 +115,15 @@ class MomentumEnergiClientAuthError(MomentumEnergiAuthenticationError):
     """The client id or client secret was refused (``invalid_client``)."""
 
 
-class MomentumEnergiRateLimitError(MomentumEnergiError):
+class MomentumEnergiRateLimitError(MomentumEnergiError, VendorRateLimitError):
     """HTTP 429; the doc recommends exponential backoff."""
 
     def __init__(self, retry_after: float | None) -> None:
         """Keep the server's Retry-After, in seconds, when it gave one."""
-        super().__init__(f"Rate limited; retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(f"Rate limited; retry after {retry_after} s", retry_after)
 
 
-class MomentumEnergiResponseError(MomentumEnergiError):
+class MomentumEnergiResponseError(MomentumEnergiError, VendorResponseError):
     """The API answered with an error status or a body we cannot read."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
@@ -162,16 +183,39 @@ class StatisticRow:
     @classmethod
     def from_json(cls, row: Mapping[str, Any]) -> StatisticRow | None:
         """Parse one row; None when it lacks what cannot be done without."""
+        parsed = cls.parse(row)
+        return parsed if isinstance(parsed, StatisticRow) else None
+
+    @classmethod
+    def parse(cls, row: Mapping[str, Any]) -> StatisticRow | str | None:
+        """Parse one row; the reason it is unreadable, or None when it is empty.
+
+        None (a row without key, start or any value) is not an error: the
+        API writes unset fields as null. A reason is: the row says something
+        that cannot be read unambiguously, so it is skipped, never guessed.
+        """
         key = as_str(row.get("itemKey"))
-        start = as_datetime(row.get("startDate"))
+        start_text = row.get("startDate")
+        start = as_datetime(start_text)
         consumption = as_number(row.get("consumption"))
         energy = as_number(row.get("energy"))
-        if key is None or start is None or (consumption is None and energy is None):
-            _LOGGER.debug("Skipping a statistics row without key, start or value")
+        if key is None or (consumption is None and energy is None):
             return None
-        # Statistics are monthly (the vendor's reference): a missing stopDate
-        # is the start of the next month.
-        stop = as_datetime(row.get("stopDate")) or _next_month(start)
+        if start is None:
+            return "unreadable startDate" if start_text is not None else None
+        stop_text = row.get("stopDate")
+        if stop_text is None:
+            # Statistics are monthly (the vendor's reference): a missing
+            # stopDate is the start of the next month.
+            stop = _next_month(str(start_text))
+        else:
+            stop = as_datetime(stop_text)
+        if stop is None:
+            return "unreadable or out-of-range period"
+        if stop <= start:
+            return "stopDate not after startDate"
+        if not MIN_PERIOD <= stop - start <= MAX_PERIOD:
+            return "period is not one month"
         return cls(
             item_key=key,
             usage_type=as_str(row.get("usageType")),
@@ -214,9 +258,15 @@ class MomentumEnergiClient:
         self._timeout = request_timeout
         self._page_size = page_size or PAGE_SIZE
         self._version: str | None = None
+        self._gate = RetryGate()
         self._token = BearerToken(
             self._fetch_token, lifetime=TOKEN_LIFETIME, margin=TOKEN_RENEW_MARGIN
         )
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """Return what must never appear in a log line or an error message."""
+        return (self._password, self._client_secret)
 
     @property
     def token_requests(self) -> int:
@@ -230,7 +280,8 @@ class MomentumEnergiClient:
     async def structure(self, level: str) -> list[StructureItem]:
         """Return the items of one structure level (``R``, ``E``, ``B``, ``A``)."""
         items = []
-        for row in await self._versioned(f"/api/external/{{v}}/structure/{level}"):
+        path = f"/api/external/{{v}}/structure/{quote_segment(level)}"
+        for row in await self._versioned(path):
             if (key := as_str(row.get("key"))) is None:
                 continue
             items.append(
@@ -250,7 +301,7 @@ class MomentumEnergiClient:
     ) -> list[StatisticRow]:
         """Return the rows of a level updated after the day ``after``."""
         return await self._statistics(
-            f"/api/external/{{v}}/statistics/bylevel/{level}/updatedAfter/"
+            f"/api/external/{{v}}/statistics/bylevel/{quote_segment(level)}/updatedAfter/"
             f"{after.isoformat()}/groupbymedia"
         )
 
@@ -259,16 +310,31 @@ class MomentumEnergiClient:
     ) -> list[StatisticRow]:
         """Return the rows of a level for the periods from ``start`` to ``end``."""
         return await self._statistics(
-            f"/api/external/{{v}}/statistics/bylevel/{level}/"
+            f"/api/external/{{v}}/statistics/bylevel/{quote_segment(level)}/"
             f"{start.isoformat()}/{end.isoformat()}/groupbymedia"
         )
 
     async def _statistics(self, template: str) -> list[StatisticRow]:
-        return [
-            parsed
-            for row in await self._versioned(template)
-            if (parsed := StatisticRow.from_json(row)) is not None
-        ]
+        rows: list[StatisticRow] = []
+        skipped: Counter[str] = Counter()
+        received = await self._versioned(template)
+        for row in received:
+            parsed = StatisticRow.parse(row)
+            if isinstance(parsed, StatisticRow):
+                rows.append(parsed)
+            elif parsed is None:
+                _LOGGER.debug("Skipping a statistics row without key, start or value")
+            else:
+                skipped[parsed] += 1
+        if skipped:
+            _LOGGER.warning(
+                "Skipped %d of %d Momentum Energi statistics rows that cannot be "
+                "read unambiguously: %s",
+                skipped.total(),
+                len(received),
+                ", ".join(f"{reason} ({n})" for reason, n in sorted(skipped.items())),
+            )
+        return rows
 
     async def _versioned(self, template: str) -> list[Mapping[str, Any]]:
         """Read a collection from v2, or from the deprecated v1 where v2 is missing.
@@ -328,7 +394,15 @@ class MomentumEnergiClient:
             )
             return _json(body, status)
 
-        return await self._token.call(request, MomentumEnergiAuthenticationError)
+        return await self._token.call(
+            request,
+            MomentumEnergiAuthenticationError,
+            denied=lambda err: MomentumEnergiResponseError(
+                "Momentum Energi refused a token it had just issued "
+                "(the API user's rights or the vendor)",
+                401,
+            ),
+        )
 
     async def _fetch_token(self) -> tuple[str, float | None]:
         """Ask for a token (resource-owner password grant)."""
@@ -369,6 +443,7 @@ class MomentumEnergiClient:
         form: dict[str, str] | None = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         url = f"{self._url}{path}"
+        self._gate.check(MomentumEnergiRateLimitError)
         try:
             async with asyncio.timeout(self._timeout):
                 async with self._session.request(
@@ -383,11 +458,12 @@ class MomentumEnergiClient:
             ) from err
         except aiohttp.ClientError as err:
             raise MomentumEnergiConnectionError(
-                f"Error talking to {host_of(self._url)}: {err}"
+                f"Error talking to {host_of(self._url)}: "
+                f"{redact(str(err), self._secrets)}"
             ) from err
         if status < 300:
             return body, status, response_headers
-        message = error_message(body)
+        message = error_message(body, self._secrets)
         code = _oauth_error(body)
         if status == 400 and (
             code == "invalid_grant" or (code is None and path == TOKEN_PATH)
@@ -404,15 +480,26 @@ class MomentumEnergiClient:
         if status == 404:
             raise MomentumEnergiNotFoundError(f"Not found: {message}", status)
         if status == 429:
-            raise MomentumEnergiRateLimitError(
-                parse_retry_after(response_headers.get("Retry-After"))
-            )
+            retry_after = parse_retry_after(response_headers.get("Retry-After"))
+            self._gate.hold(retry_after)
+            raise MomentumEnergiRateLimitError(retry_after)
         raise MomentumEnergiResponseError(f"HTTP {status}: {message}", status)
 
 
-def _next_month(moment: datetime) -> datetime:
-    index = moment.year * 12 + moment.month
-    return moment.replace(year=index // 12, month=index % 12 + 1)
+def _next_month(start: str) -> datetime | None:
+    """Return the next month's start of an ISO time, in UTC; None if out of range.
+
+    Counted in the offset the API wrote (its local midnight): in UTC the
+    first of April is the 31st of March, which has no "next month" day.
+    """
+    try:
+        moment = datetime.fromisoformat(start.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        index = moment.year * 12 + moment.month
+        return moment.replace(year=index // 12, month=index % 12 + 1).astimezone(UTC)
+    except ValueError, OverflowError:
+        return None
 
 
 def _json(body: bytes, status: int) -> Any:

@@ -44,20 +44,22 @@ from .api import (
     MomentumEnergiForbiddenError,
     MomentumEnergiNotFoundError,
 )
-from .common.api_helpers import validate_base_url
+from .common.ha import finite_number, url_from_input
 from .const import (
     CONF_ADVANCED,
     CONF_BACKFILL_DAYS,
     CONF_CLIENT_SECRET,
     CONF_LEVEL,
     CONF_MEDIA,
+    CONFIG_VERSION,
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_LEVEL,
     DOMAIN,
     LEVELS,
     MAX_BACKFILL_DAYS,
+    MIN_BACKFILL_DAYS,
 )
-from .coordinator import MomentumEnergiConfigEntry
+from .coordinator import MomentumEnergiConfigEntry, company_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,9 +104,12 @@ def _client(hass: HomeAssistant, data: Mapping[str, Any]) -> MomentumEnergiClien
 
 
 async def _check_level(client: MomentumEnergiClient, level: str) -> dict[str, str]:
-    """Read a level's structure (which logs in first); return form errors."""
+    """Read a level's structure (which logs in first); return form errors.
+
+    ``level`` is the option's lower-case key; the API's path wants upper case.
+    """
     try:
-        await client.structure(level)
+        await client.structure(level.upper())
     except MomentumEnergiClientAuthError:
         return {"base": "invalid_client"}
     except MomentumEnergiAuthenticationError:
@@ -125,7 +130,7 @@ async def _check_level(client: MomentumEnergiClient, level: str) -> dict[str, st
 class MomentumEnergiConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Momentum Energi API user."""
 
-    VERSION = 1
+    VERSION = CONFIG_VERSION
 
     @staticmethod
     @callback
@@ -140,7 +145,7 @@ class MomentumEnergiConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any], level: str = DEFAULT_LEVEL
     ) -> dict[str, str]:
         try:
-            validate_base_url(data[CONF_URL])
+            url_from_input({CONF_ADVANCED: {CONF_URL: data[CONF_URL]}})
         except ValueError:
             return {"base": "invalid_url"}
         return await _check_level(_client(self.hass, data), level)
@@ -165,8 +170,10 @@ class MomentumEnergiConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_CLIENT_ID: advanced[CONF_CLIENT_ID].strip(),
             }
             defaults = data
-            # Momentum's user names are case-insensitive.
-            await self.async_set_unique_id(data[CONF_USERNAME].lower())
+            # The company is the identity (every API user of a company sees
+            # its estates); a user can be replaced by another of the company.
+            company = company_of(data[CONF_USERNAME])
+            await self.async_set_unique_id(company)
             if reconfigure:
                 self._abort_if_unique_id_mismatch(reason="wrong_account")
             else:
@@ -181,8 +188,9 @@ class MomentumEnergiConfigFlow(ConfigFlow, domain=DOMAIN):
                     return self.async_update_reload_and_abort(
                         self._get_reconfigure_entry(), data_updates=data
                     )
+                title = data[CONF_USERNAME].rpartition("@")[2]
                 return self.async_create_entry(
-                    title=f"Momentum Energi {data[CONF_USERNAME]}", data=data
+                    title=f"Momentum Energi {title}", data=data
                 )
         return self.async_show_form(
             step_id="reconfigure" if reconfigure else "user",
@@ -255,16 +263,26 @@ class MomentumEnergiOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             level = user_input[CONF_LEVEL]
-            if level != options.get(CONF_LEVEL, DEFAULT_LEVEL):
-                errors = await _check_level(
-                    _client(self.hass, self.config_entry.data), level
+            try:
+                # The number selector lets "nan" through; int() of it fails.
+                days = int(
+                    finite_number(MIN_BACKFILL_DAYS, MAX_BACKFILL_DAYS)(
+                        user_input[CONF_BACKFILL_DAYS]
+                    )
                 )
+            except probatio.Invalid:
+                errors = {CONF_BACKFILL_DAYS: "invalid_number"}
+            else:
+                if level != options.get(CONF_LEVEL, DEFAULT_LEVEL):
+                    errors = await _check_level(
+                        _client(self.hass, self.config_entry.data), level
+                    )
             if not errors:
                 return self.async_create_entry(
                     data={
                         CONF_LEVEL: level,
                         CONF_MEDIA: sorted(user_input.get(CONF_MEDIA, [])),
-                        CONF_BACKFILL_DAYS: int(user_input[CONF_BACKFILL_DAYS]),
+                        CONF_BACKFILL_DAYS: days,
                     }
                 )
         return self.async_show_form(
@@ -294,7 +312,7 @@ class MomentumEnergiOptionsFlow(OptionsFlowWithReload):
                         default=options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
                     ): NumberSelector(
                         NumberSelectorConfig(
-                            min=31,
+                            min=MIN_BACKFILL_DAYS,
                             max=MAX_BACKFILL_DAYS,
                             step=1,
                             mode=NumberSelectorMode.BOX,

@@ -13,11 +13,19 @@ CONF_LEVEL: Final = "level"
 CONF_MEDIA: Final = "media"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
 
-LEVELS: Final = ("R", "E", "B", "A")
-"""Division, estate, building, tenant; E and B always exist (vendor reference)."""
-DEFAULT_LEVEL: Final = "E"
+LEVELS: Final = ("r", "e", "b", "a")
+"""Division, estate, building, tenant; E and B always exist (vendor reference).
+
+Stored and shown in lower case (Home Assistant's selector option keys must be
+``[a-z0-9-_]``); the API's path segment is the upper-case letter.
+"""
+DEFAULT_LEVEL: Final = "e"
 DEFAULT_BACKFILL_DAYS: Final = 730
+MIN_BACKFILL_DAYS: Final = 31
 MAX_BACKFILL_DAYS: Final = 3650
+
+CONFIG_VERSION: Final = 2
+"""1: ids from the user name, upper-case levels. 2: ids from the company."""
 
 # Momentum's statistics are monthly and re-imported by the vendor about once
 # a day. A refresh every six hours shows a new import within six hours for
@@ -29,3 +37,10 @@ STRUCTURE_MAX_AGE: Final = timedelta(hours=24)
 # waits this long (or the server's Retry-After, if longer), each further one
 # twice as long, never longer than the normal interval.
 RATE_LIMIT_BACKOFF: Final = timedelta(minutes=1)
+# A row's lastUpdated (or month) this far after now is the vendor's clock or
+# data gone wrong: it never becomes the cursor of the next request.
+FUTURE_TOLERANCE: Final = timedelta(hours=1)
+
+ISSUE_FORBIDDEN: Final = "forbidden"
+ISSUE_LEVEL_NOT_FOUND: Final = "level_not_found"
+ISSUE_FUTURE_WATERMARK: Final = "future_watermark"

@@ -1,22 +1,32 @@
 """Data update coordinator of the Momentum Energi integration.
 
-One coordinator per config entry (one API user and one structure level).
-Momentum's statistics are monthly. The first refresh backfills a period;
-later ones ask only for rows updated since the newest ``lastUpdated`` already
-imported (kept in a ``Store``, so a restart does not backfill again). Rows
-become external statistics (a row per month, at the first hour of the local
-month) and the sensors' latest complete month.
+One coordinator per config entry (one company's API user and one structure
+level). Momentum's statistics are monthly and re-imported by the vendor about
+once a day. A refresh is one of three, each a named method:
+
+* :meth:`MomentumEnergiCoordinator._first_import`: no usable sync state (a
+  new entry, or options that change what is imported): the whole backfill
+  period, one paged request.
+* :meth:`MomentumEnergiCoordinator._after_restart`: the incremental request
+  plus the recent months the sensors show (read, not imported again).
+* :meth:`MomentumEnergiCoordinator._incremental`: rows updated since the
+  newest ``lastUpdated`` already imported (the watermark).
+
+What the last successful import saw is one small persisted dataclass,
+:class:`SyncState`, loaded in ``_async_setup``. Rows become external
+statistics (a row per month, at the first hour of the local month); rows
+that did not change since they were imported are not written again.
 """
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+import math
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_USERNAME, UnitOfEnergy, UnitOfVolume
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -24,21 +34,18 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .api import (
-    MomentumEnergiAuthenticationError,
     MomentumEnergiClient,
-    MomentumEnergiConnectionError,
     MomentumEnergiError,
     MomentumEnergiForbiddenError,
     MomentumEnergiNotFoundError,
-    MomentumEnergiRateLimitError,
     StatisticRow,
     StructureItem,
 )
 from .common.api_helpers import Backoff
+from .common.ha import vendor_error_to_ha
 from .common.statistics import (
     StatisticSeries,
     async_merge_series,
-    hour_floor,
     local_month_start,
     statistic_id,
 )
@@ -49,6 +56,10 @@ from .const import (
     DEFAULT_BACKFILL_DAYS,
     DEFAULT_LEVEL,
     DOMAIN,
+    FUTURE_TOLERANCE,
+    ISSUE_FORBIDDEN,
+    ISSUE_FUTURE_WATERMARK,
+    ISSUE_LEVEL_NOT_FOUND,
     LOGGER,
     RATE_LIMIT_BACKOFF,
     STRUCTURE_MAX_AGE,
@@ -62,6 +73,19 @@ STORAGE_VERSION = 1
 # Months of rows kept in memory for the sensors (the latest complete month
 # and the running one are all they show).
 _KEPT_MONTHS = 3
+# A month's start as the API writes it (local midnight in its zone, or the
+# same instant in UTC) is within a UTC offset of the local month start.
+_MONTH_START_SLACK = timedelta(hours=14)
+
+
+def company_of(username: str) -> str:
+    """Return the company of a Momentum user name (``user@company``), lower case.
+
+    The company is the customer's identity at Momentum: every API user of a
+    company sees its estates, and a user can be replaced without the
+    estates' history changing hands. Without ``@`` the name is the company.
+    """
+    return username.strip().rpartition("@")[2].lower()
 
 
 def row_month_start(row: StatisticRow) -> datetime:
@@ -72,7 +96,26 @@ def row_month_start(row: StatisticRow) -> datetime:
     instant in UTC (the previous evening).
     """
     middle = row.start + (row.stop - row.start) / 2
-    return hour_floor(local_month_start(middle))
+    return local_month_start(middle)
+
+
+def row_problem(row: StatisticRow, now: datetime) -> str | None:
+    """Return why a row cannot be placed in a month unambiguously, else None.
+
+    The client already refused periods that end before they start or are
+    not a month long; here, in Home Assistant's time zone, a period must
+    also start at a month's start, and a month that has not begun is not
+    data (a 2099 row would be kept forever).
+    """
+    try:
+        month = row_month_start(row)
+    except OverflowError, ValueError:
+        return "out-of-range period"
+    if month > now:
+        return "month in the future"
+    if abs(row.start - month) > _MONTH_START_SLACK:
+        return "period does not start at a month's start"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +127,8 @@ class MediumSeries:
     """Slug of the medium (``fjarrvarme``), stable in ids."""
     name: str
     """The vendor's name of the medium (``Fjärrvärme``)."""
+    media_class: str | None
+    """The vendor's class of the medium (``Värme``), for icons."""
     consumption_unit: str | None
     energy_unit: str | None
     rows: tuple[StatisticRow, ...]
@@ -109,16 +154,23 @@ class MomentumEnergiData:
         item = self.items.get(item_key)
         return item.display_name if item else item_key
 
+    def item_keys(self) -> set[str]:
+        """Return every item that exists: in the structure or with data."""
+        return self.items.keys() | {item_key for item_key, _ in self.series}
 
-@dataclass
-class _SyncState:
+
+@dataclass(slots=True)
+class SyncState:
     """What the last successful import saw, persisted across restarts."""
 
     level: str
+    """The structure level (lower case, as the options store it)."""
     media: list[str] | None
+    """The media slugs imported; None for all."""
     since: datetime
     """Start of the oldest month imported; older rows are never imported."""
-    last_updated: datetime | None = None
+    watermark: datetime | None = None
+    """The newest ``lastUpdated`` imported; never after the time it was saved."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the JSON the store keeps."""
@@ -126,10 +178,26 @@ class _SyncState:
             "level": self.level,
             "media": self.media,
             "since": self.since.isoformat(),
-            "last_updated": self.last_updated.isoformat()
-            if self.last_updated
-            else None,
+            "last_updated": self.watermark.isoformat() if self.watermark else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SyncState | None:
+        """Return the state a store kept, or None when it is unusable."""
+        if not isinstance(data, dict):
+            return None
+        since = dt_util.parse_datetime(str(data.get("since") or ""))
+        if since is None:
+            return None
+        last = data.get("last_updated")
+        media = data.get("media")
+        return cls(
+            # Version 1 of the entry stored the API's upper-case letter.
+            level=str(data.get("level") or "").lower(),
+            media=[str(m) for m in media] if isinstance(media, list) else None,
+            since=since,
+            watermark=dt_util.parse_datetime(str(last)) if last else None,
+        )
 
 
 def sync_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
@@ -149,18 +217,18 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         client: MomentumEnergiClient,
     ) -> None:
         """Create the coordinator for one config entry."""
+        self.company = company_of(entry.data[CONF_USERNAME])
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {entry.data[CONF_USERNAME]}",
+            # The company, not the user: this name is in every log line.
+            name=f"{DOMAIN} {self.company}",
             update_interval=UPDATE_INTERVAL,
         )
         self.client = client
-        self.account = slug(entry.unique_id or entry.data[CONF_USERNAME])
         self._store = sync_store(hass, entry.entry_id)
-        self._state: _SyncState | None = None
-        self._state_loaded = False
+        self._state: SyncState | None = None
         self._items: dict[str, StructureItem] = {}
         self._structure_fetched: datetime | None = None
         self._rows: dict[tuple[str, str], dict[datetime, StatisticRow]] = {}
@@ -170,8 +238,13 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
 
     @property
     def level(self) -> str:
-        """Return the structure level the entry follows (an option)."""
-        return str(self.config_entry.options.get(CONF_LEVEL, DEFAULT_LEVEL))
+        """Return the structure level the entry follows (lower case, an option)."""
+        return str(self.config_entry.options.get(CONF_LEVEL, DEFAULT_LEVEL)).lower()
+
+    @property
+    def api_level(self) -> str:
+        """Return the level as the API writes it in paths (upper case)."""
+        return self.level.upper()
 
     @property
     def media_filter(self) -> list[str] | None:
@@ -188,27 +261,67 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
     @property
     def last_updated(self) -> datetime | None:
         """Return the newest ``lastUpdated`` imported (diagnostics)."""
-        return self._state.last_updated if self._state else None
+        return self._state.watermark if self._state else None
 
     def statistic_id(self, item_key: str, medium: str, quantity: str) -> str:
-        """Return the id of one item's medium's statistic."""
-        return statistic_id(DOMAIN, self.account, slug(item_key), medium, quantity)
+        """Return the id of one item's medium's statistic (company and vendor keys)."""
+        return statistic_id(DOMAIN, self.company, item_key, medium, quantity)
 
-    @override
-    async def _async_update_data(self) -> MomentumEnergiData:
-        data = await self._guarded(self._refresh())
-        self._backoff.reset()
-        for issue in ("forbidden", "level_not_found"):
-            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(issue))
-        return data
+    def device_identifier(self, item_key: str) -> str:
+        """Return the device identifier of an item (the company and its key)."""
+        return f"{self.company}_{item_key}"
 
     def _issue_id(self, kind: str) -> str:
         return f"{kind}_{self.config_entry.entry_id}"
 
-    def _raise_issue(self, kind: str, err: Exception) -> UpdateFailed:
+    @override
+    async def _async_setup(self) -> None:
+        """Load the sync state; a watermark in the future is not a cursor."""
+        self._state = SyncState.from_dict(await self._store.async_load())
+        state = self._state
+        if state is None or state.watermark is None:
+            return
+        if state.watermark > dt_util.utcnow() + FUTURE_TOLERANCE:
+            # Saved before watermarks were checked, from a vendor row dated
+            # in the future: every request would ask for rows updated after
+            # it and get none. Import the history again instead (it
+            # overwrites itself) and say so.
+            LOGGER.warning(
+                "Ignoring the stored Momentum Energi watermark %s, which is in "
+                "the future; importing the history again",
+                state.watermark.isoformat(),
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._issue_id(ISSUE_FUTURE_WATERMARK),
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_FUTURE_WATERMARK,
+                translation_placeholders={"watermark": state.watermark.isoformat()},
+            )
+            state.watermark = None
+
+    @override
+    async def _async_update_data(self) -> MomentumEnergiData:
+        try:
+            data = await self._refresh()
+        except MomentumEnergiForbiddenError as err:
+            raise self._raise_issue(ISSUE_FORBIDDEN) from err
+        except MomentumEnergiNotFoundError as err:
+            raise self._raise_issue(ISSUE_LEVEL_NOT_FOUND) from err
+        except MomentumEnergiError as err:
+            raise vendor_error_to_ha(err, DOMAIN, backoff=self._backoff) from err
+        self._backoff.reset()
+        for issue in (ISSUE_FORBIDDEN, ISSUE_LEVEL_NOT_FOUND):
+            ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(issue))
+        return data
+
+    def _raise_issue(self, kind: str) -> UpdateFailed:
         # Only the user (or their Momentum administrator) can fix these, so
         # tell them in Repairs rather than only in the log.
-        placeholders = {"level": self.level, "username": self.client_username}
+        placeholders = {"level": self.api_level, "company": self.company}
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -224,139 +337,192 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
             translation_placeholders=placeholders,
         )
 
-    @property
-    def client_username(self) -> str:
-        """Return the API user's name, for messages."""
-        return str(self.config_entry.data[CONF_USERNAME])
-
-    async def _guarded[T](self, awaitable: Awaitable[T]) -> T:
-        """Await API calls, mapping their errors to what HA expects."""
-        try:
-            return await awaitable
-        except MomentumEnergiAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except MomentumEnergiRateLimitError as err:
-            wait = self._backoff.next(err.retry_after)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"retry_after": str(round(wait))},
-                retry_after=wait,
-            ) from err
-        except MomentumEnergiForbiddenError as err:
-            raise self._raise_issue("forbidden", err) from err
-        except MomentumEnergiNotFoundError as err:
-            raise self._raise_issue("level_not_found", err) from err
-        except MomentumEnergiConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except MomentumEnergiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="api_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-
-    async def _load_state(self) -> _SyncState | None:
-        if not self._state_loaded:
-            stored = await self._store.async_load()
-            self._state_loaded = True
-            if stored and (since := dt_util.parse_datetime(stored.get("since", ""))):
-                last = stored.get("last_updated")
-                self._state = _SyncState(
-                    level=str(stored.get("level")),
-                    media=stored.get("media"),
-                    since=since,
-                    last_updated=dt_util.parse_datetime(last) if last else None,
-                )
-        return self._state
+    def _state_is_current(self, state: SyncState | None) -> bool:
+        """Tell whether the saved state covers what the options ask for."""
+        return (
+            state is not None
+            and state.level == self.level
+            and state.media == self.media_filter
+            and state.watermark is not None
+            and state.since <= self.backfill_start
+        )
 
     async def _refresh(self) -> MomentumEnergiData:
         now = dt_util.utcnow()
-        state = await self._load_state()
-        tomorrow = (dt_util.as_local(now) + timedelta(days=1)).date()
-        if (
-            state is None
-            or state.level != self.level
-            or state.media != self.media_filter
-            or state.last_updated is None
-            or self.backfill_start < state.since
-        ):
-            # A new entry, or the options changed what is imported (another
-            # level, other media, more history): import the history again.
-            LOGGER.debug("Backfilling %s from %s", self.level, self.backfill_start)
-            state = _SyncState(
-                level=self.level, media=self.media_filter, since=self.backfill_start
-            )
-            rows = await self.client.statistics_period(
-                self.level, dt_util.as_local(self.backfill_start).date(), tomorrow
-            )
+        state = self._state
+        shown: list[StatisticRow] = []
+        if state is None or not self._state_is_current(state):
+            state, rows = await self._first_import(state)
+        elif not self._recent_loaded:
+            rows, shown = await self._after_restart(state, now)
         else:
-            # Ask from the day before the newest lastUpdated: the API's
-            # "after {date}" has day granularity and an unstated time zone,
-            # so the overlap makes sure no update is missed; re-imported rows
-            # overwrite themselves.
-            after = (state.last_updated - timedelta(days=1)).date()
-            rows = await self.client.statistics_updated_after(self.level, after)
-            if not self._recent_loaded:
-                # After a restart the sensors need the recent months too.
-                recent = local_month_start(now, months_back=_KEPT_MONTHS - 1)
-                rows += await self.client.statistics_period(
-                    self.level, dt_util.as_local(recent).date(), tomorrow
-                )
-        if (
-            self._structure_fetched is None
-            or now - self._structure_fetched >= STRUCTURE_MAX_AGE
-        ):
-            self._items = {
-                item.key: item for item in await self.client.structure(self.level)
-            }
-            self._structure_fetched = now
-            self._remove_stale_items({row.item_key for row in rows})
-
-        rows = [row for row in rows if self._wanted(row, state.since)]
-        await self._import(rows)
-        newest = max(
-            (row.last_updated for row in rows if row.last_updated is not None),
-            default=None,
-        )
-        if newest is not None and (
-            state.last_updated is None or newest > state.last_updated
-        ):
-            state.last_updated = newest
-        elif state.last_updated is None:
-            # No row carried lastUpdated (or there were none): start from now.
-            state.last_updated = now
+            rows = await self._incremental(state)
+        await self._read_structure(now, rows)
+        rows = self._usable(rows, state.since, now)
+        await self._import([row for row in rows if not self._known(row)])
+        self._advance_watermark(state, rows, now)
         # Only now, with everything imported, may the next refresh skip it.
         self._state = state
         await self._store.async_save(state.as_dict())
-        self._keep_recent(rows, now)
-        for row in rows:
-            if row.last_updated is not None and (
-                (known := self._item_updated.get(row.item_key)) is None
-                or row.last_updated > known
-            ):
-                self._item_updated[row.item_key] = row.last_updated
+        self._keep_recent([*self._usable(shown, state.since, now), *rows], now)
         self._recent_loaded = True
         return self._data()
 
-    def _wanted(self, row: StatisticRow, since: datetime) -> bool:
-        media = self.media_filter
-        return row_month_start(row) >= since and (
-            media is None or slug(row.medium) in media
+    async def _first_import(
+        self, previous: SyncState | None
+    ) -> tuple[SyncState, list[StatisticRow]]:
+        """Read the whole backfill period: a new entry, or the options changed.
+
+        Another level, other media or more history import the history again.
+        A state that only lost its watermark keeps its oldest month.
+        """
+        since = self.backfill_start
+        if (
+            previous is not None
+            and previous.level == self.level
+            and previous.media == self.media_filter
+        ):
+            since = min(since, previous.since)
+        LOGGER.debug("Backfilling %s from %s", self.api_level, since)
+        rows = await self.client.statistics_period(
+            self.api_level, dt_util.as_local(since).date(), self._tomorrow()
         )
+        return SyncState(level=self.level, media=self.media_filter, since=since), rows
+
+    async def _after_restart(
+        self, state: SyncState, now: datetime
+    ) -> tuple[list[StatisticRow], list[StatisticRow]]:
+        """Read the updates, and the recent months the sensors show.
+
+        Returns (rows to import, rows only to show). The recent months were
+        imported before the restart (everything up to the watermark was):
+        they fill the sensors and are not written again.
+        """
+        rows = await self._incremental(state)
+        recent = local_month_start(now, months_back=_KEPT_MONTHS - 1)
+        shown = await self.client.statistics_period(
+            self.api_level, dt_util.as_local(recent).date(), self._tomorrow()
+        )
+        return rows, shown
+
+    async def _incremental(self, state: SyncState) -> list[StatisticRow]:
+        """Read the rows updated since the watermark.
+
+        The API's "after {date}" has day granularity: asking from the
+        watermark's own (UTC) day re-reads that day's rows, which are then
+        skipped as unchanged; a vendor counting the day in Swedish time
+        starts it earlier still, so nothing is missed.
+        """
+        assert state.watermark is not None
+        return await self.client.statistics_updated_after(
+            self.api_level, state.watermark.date()
+        )
+
+    @staticmethod
+    def _tomorrow() -> date:
+        return (dt_util.as_local(dt_util.utcnow()) + timedelta(days=1)).date()
+
+    async def _read_structure(self, now: datetime, rows: list[StatisticRow]) -> None:
+        """Re-read the item names once a day; forget items that are gone.
+
+        An item that still has rows in this refresh stays, whatever the
+        structure says: the statistics are the truth of what exists.
+        Devices of forgotten items are removed by
+        :meth:`async_remove_stale_devices`, outside the fetch.
+        """
+        if (
+            self._structure_fetched is not None
+            and now - self._structure_fetched < STRUCTURE_MAX_AGE
+        ):
+            return
+        self._items = {
+            item.key: item for item in await self.client.structure(self.api_level)
+        }
+        self._structure_fetched = now
+        keep = self._items.keys() | {row.item_key for row in rows}
+        self._rows = {
+            key: months for key, months in self._rows.items() if key[0] in keep
+        }
+        self._item_updated = {
+            key: value for key, value in self._item_updated.items() if key in keep
+        }
+
+    def _usable(
+        self, rows: Iterable[StatisticRow], since: datetime, now: datetime
+    ) -> list[StatisticRow]:
+        """Return the rows to use: wanted media, inside the period, readable."""
+        media = self.media_filter
+        usable = []
+        problems: dict[str, int] = {}
+        for row in rows:
+            if media is not None and slug(row.medium) not in media:
+                continue
+            if (problem := row_problem(row, now)) is not None:
+                problems[problem] = problems.get(problem, 0) + 1
+                continue
+            if row_month_start(row) >= since:
+                usable.append(row)
+        if problems:
+            LOGGER.warning(
+                "Skipped Momentum Energi rows that cannot be placed in a month: %s",
+                ", ".join(f"{reason} ({n})" for reason, n in sorted(problems.items())),
+            )
+        return usable
+
+    def _known(self, row: StatisticRow) -> bool:
+        """Tell whether this very row was imported already (no need to write it)."""
+        months = self._rows.get((row.item_key, slug(row.medium)))
+        return months is not None and months.get(row_month_start(row)) == row
+
+    def _advance_watermark(
+        self, state: SyncState, rows: list[StatisticRow], now: datetime
+    ) -> None:
+        """Move the watermark to the newest lastUpdated, never past now.
+
+        A lastUpdated in the future (the vendor's clock, or a bad row) would
+        make every later request ask for rows updated after it: none come.
+        """
+        latest = now + FUTURE_TOLERANCE
+        future = [r for r in rows if r.last_updated and r.last_updated > latest]
+        if future:
+            LOGGER.warning(
+                "Momentum Energi sent %d rows updated in the future (newest %s); "
+                "not used as the point to continue from",
+                len(future),
+                max(r.last_updated for r in future if r.last_updated).isoformat(),
+            )
+        newest = max(
+            (
+                row.last_updated
+                for row in rows
+                if row.last_updated is not None and row.last_updated <= latest
+            ),
+            default=None,
+        )
+        if newest is not None:
+            newest = min(newest, now)
+            if state.watermark is None or newest > state.watermark:
+                state.watermark = newest
+        if state.watermark is None:
+            # No row carried lastUpdated (or there were none): start from now.
+            state.watermark = now
 
     def _keep_recent(self, rows: Iterable[StatisticRow], now: datetime) -> None:
         oldest = local_month_start(now, months_back=_KEPT_MONTHS - 1)
+        latest = now + FUTURE_TOLERANCE
         for row in rows:
             start = row_month_start(row)
             if start >= oldest:
                 self._rows.setdefault((row.item_key, slug(row.medium)), {})[start] = row
+            if (
+                row.last_updated is not None
+                and row.last_updated <= latest
+                and (
+                    (known := self._item_updated.get(row.item_key)) is None
+                    or row.last_updated > known
+                )
+            ):
+                self._item_updated[row.item_key] = row.last_updated
         for months in self._rows.values():
             for start in [s for s in months if s < oldest]:
                 del months[start]
@@ -372,17 +538,20 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                 item_key=item_key,
                 medium=medium,
                 name=newest.medium,
+                media_class=newest.media_class,
                 consumption_unit=newest.consumption_unit,
                 energy_unit=newest.energy_unit,
                 rows=ordered,
             )
+        # A set, not a scan of every series per item: thousands of estates.
+        with_series = {item_key for item_key, _ in series}
         return MomentumEnergiData(
             items=dict(self._items),
             series=series,
             updated={
                 key: value
                 for key, value in self._item_updated.items()
-                if any(item_key == key for item_key, _ in series)
+                if key in with_series
             },
         )
 
@@ -395,24 +564,10 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
             key = (row.item_key, slug(row.medium))
             names[key] = row.medium
             start = row_month_start(row)
-            if (unit := energy_unit(row.energy_unit)) and row.energy is not None:
-                energy.setdefault(key, {})[start] = EnergyConverter.convert(
-                    row.energy, unit, UnitOfEnergy.KILO_WATT_HOUR
-                )
-            elif (
-                row.energy is None
-                and row.consumption is not None
-                and (unit := energy_unit(row.consumption_unit))
-            ):
-                energy.setdefault(key, {})[start] = EnergyConverter.convert(
-                    row.consumption, unit, UnitOfEnergy.KILO_WATT_HOUR
-                )
-            if row.consumption is not None and (
-                volume := volume_unit(row.consumption_unit)
-            ):
-                volumes.setdefault(key, {})[start] = VolumeConverter.convert(
-                    row.consumption, volume, UnitOfVolume.CUBIC_METERS
-                )
+            if (value := _energy_kwh(row)) is not None:
+                energy.setdefault(key, {})[start] = value
+            if (value := _volume_m3(row)) is not None:
+                volumes.setdefault(key, {})[start] = value
         quantities: tuple[
             tuple[str, dict[tuple[str, str], dict[datetime, float]], str, str], ...
         ] = (
@@ -422,6 +577,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         for quantity, points, stat_unit, unit_class in quantities:
             for (item_key, medium), values in points.items():
                 item = self._items.get(item_key)
+                # The estate's name, as the user knows it; the id stays.
                 name = item.display_name if item else item_key
                 await async_merge_series(
                     self.hass,
@@ -438,31 +594,56 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                     ),
                 )
 
-    def _remove_stale_items(self, with_rows: set[str]) -> None:
-        """Forget items the structure no longer lists, and remove their devices.
+    @callback
+    def async_remove_stale_devices(self) -> None:
+        """Remove the devices of items that neither the structure nor data list.
 
-        An item that still has rows in this refresh stays, whatever the
-        structure says: the statistics are the truth of what exists.
+        A listener, not part of the fetch: it runs after each update.
         """
-        keep = self._items.keys() | with_rows
-        for key in [key for key, _ in self._rows if key not in keep]:
-            self._rows = {k: v for k, v in self._rows.items() if k[0] != key}
-            self._item_updated.pop(key, None)
+        keep = self.data.item_keys()
+        prefix = f"{self.company}_"
         registry = dr.async_get(self.hass)
         for device in dr.async_entries_for_config_entry(
             registry, self.config_entry.entry_id
         ):
             keys = {
-                self._item_key_of(identifier)
+                identifier.removeprefix(prefix)
                 for domain, identifier in device.identifiers
                 if domain == DOMAIN
             }
             if keys and not keys & keep:
                 registry.async_remove_device(device.id)
 
-    def device_identifier(self, item_key: str) -> str:
-        """Return the device identifier of an item (unique across accounts)."""
-        return f"{self.account}_{item_key}"
 
-    def _item_key_of(self, identifier: str) -> str:
-        return identifier.removeprefix(f"{self.account}_")
+def _finite(value: float) -> float | None:
+    """Return a converted value, or None when the conversion overflowed.
+
+    ``1e307`` MWh is ``inf`` kWh: such a value must not reach a sum.
+    """
+    return value if math.isfinite(value) else None
+
+
+def _energy_kwh(row: StatisticRow) -> float | None:
+    """Return a row's energy in kWh: its energy, else consumption in an energy unit."""
+    if (unit := energy_unit(row.energy_unit)) and row.energy is not None:
+        return _finite(
+            EnergyConverter.convert(row.energy, unit, UnitOfEnergy.KILO_WATT_HOUR)
+        )
+    if (
+        row.energy is None
+        and row.consumption is not None
+        and (unit := energy_unit(row.consumption_unit))
+    ):
+        return _finite(
+            EnergyConverter.convert(row.consumption, unit, UnitOfEnergy.KILO_WATT_HOUR)
+        )
+    return None
+
+
+def _volume_m3(row: StatisticRow) -> float | None:
+    """Return a row's consumption in m³ when it is a volume."""
+    if row.consumption is not None and (volume := volume_unit(row.consumption_unit)):
+        return _finite(
+            VolumeConverter.convert(row.consumption, volume, UnitOfVolume.CUBIC_METERS)
+        )
+    return None

@@ -11,6 +11,7 @@ moment a poll saw it.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -30,7 +31,13 @@ from .coordinator import (
     MomentumEnergiCoordinator,
 )
 from .entity import MomentumEnergiEntity
-from .units import device_class, display_precision, energy_unit, native_unit
+from .units import (
+    device_class,
+    display_precision,
+    energy_unit,
+    medium_kind,
+    native_unit,
+)
 
 # Coordinator-driven: no entity polls the API by itself.
 PARALLEL_UPDATES = 0
@@ -45,6 +52,15 @@ class MomentumEnergiSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[StatisticRow], float | None]
     unit_fn: Callable[[MediumSeries], str | None]
     exists_fn: Callable[[MediumSeries], bool]
+    translation_key_fn: Callable[[MediumSeries], str] | None = None
+    """The translation key (and so the icon) by medium; else ``translation_key``."""
+
+
+def _energy_key(series: MediumSeries) -> str:
+    # The energy device class shows a lightning bolt: right for electricity,
+    # wrong for heat, cooling and gas, which get icons of their own.
+    kind = medium_kind(series.media_class, series.name)
+    return f"energy_{kind}" if kind in ("heating", "cooling", "gas") else "energy"
 
 
 def _has_energy(series: MediumSeries) -> bool:
@@ -61,6 +77,7 @@ SENSORS: tuple[MomentumEnergiSensorEntityDescription, ...] = (
     MomentumEnergiSensorEntityDescription(
         key="energy",
         translation_key="energy",
+        translation_key_fn=_energy_key,
         value_fn=lambda row: row.energy,
         unit_fn=lambda series: series.energy_unit,
         exists_fn=_has_energy,
@@ -98,23 +115,37 @@ async def async_setup_entry(
 ) -> None:
     """Add sensors for every item's media, and for new ones as they appear."""
     coordinator = entry.runtime_data
-    known: set[tuple[str, str]] = set()
-    known_items: set[str] = set()
+    # Unique ids of the entities that exist. An entity leaves this set when it
+    # is removed (its device was removed as stale, or the user deleted it),
+    # so an item that returns gets its sensors back.
+    known: set[str] = set()
 
     @callback
     def add_new() -> None:
-        new = [key for key in coordinator.data.series if key not in known]
-        known.update(new)
-        entities: list[SensorEntity] = [
-            MomentumEnergiSensor(coordinator, coordinator.data.series[key], description)
-            for key in new
-            for description in SENSORS
-            if description.exists_fn(coordinator.data.series[key])
-        ]
-        for item_key in {item_key for item_key, _ in new} - known_items:
-            known_items.add(item_key)
-            entities.append(MomentumEnergiUpdatedSensor(coordinator, item_key))
-        async_add_entities(entities)
+        new: list[MomentumEnergiEntity] = []
+
+        def claim(key: str, item_key: str) -> bool:
+            """Tell whether the entity is missing, and count it as existing."""
+            unique_id = f"{coordinator.device_identifier(item_key)}_{key}"
+            if unique_id in known:
+                return False
+            known.add(unique_id)
+            return True
+
+        for series in coordinator.data.series.values():
+            new.extend(
+                MomentumEnergiSensor(coordinator, series, description)
+                for description in SENSORS
+                if description.exists_fn(series)
+                and claim(f"{series.medium}_{description.key}", series.item_key)
+            )
+            if claim("data_updated", series.item_key):
+                new.append(MomentumEnergiUpdatedSensor(coordinator, series.item_key))
+        for entity in new:
+            # Not async_on_remove: that also runs when a disabled entity is
+            # not added, and it would then be created again every update.
+            entity.forget = partial(known.discard, str(entity.unique_id))
+        async_add_entities(new)
 
     add_new()
     entry.async_on_unload(coordinator.async_add_listener(add_new))
@@ -136,6 +167,8 @@ class MomentumEnergiSensor(MomentumEnergiEntity, SensorEntity):
             coordinator, series.item_key, f"{series.medium}_{description.key}"
         )
         self.entity_description = description
+        if description.translation_key_fn is not None:
+            self._attr_translation_key = description.translation_key_fn(series)
         self._series_key = (series.item_key, series.medium)
         self._attr_translation_placeholders = {"medium": series.name}
         unit = description.unit_fn(series)
@@ -173,6 +206,8 @@ class MomentumEnergiUpdatedSensor(MomentumEnergiEntity, SensorEntity):
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
     _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # A diagnostic most users never look at.
+    _attr_entity_registry_enabled_default = False
     _attr_translation_key = "data_updated"
 
     def __init__(self, coordinator: MomentumEnergiCoordinator, item_key: str) -> None:

@@ -32,6 +32,8 @@ _VOLUME = {
 }
 _WATER_WORDS = ("vatten", "water")
 _GAS_WORDS = ("gas",)
+_COOLING_WORDS = ("kyla", "cool")
+_HEATING_WORDS = ("värme", "varme", "heat")
 
 
 def _key(unit: str | None) -> str:
@@ -75,6 +77,24 @@ def device_class(unit: str | None, medium: str) -> SensorDeviceClass | None:
         if any(word in name for word in _GAS_WORDS):
             return SensorDeviceClass.GAS
         return SensorDeviceClass.VOLUME
+    return None
+
+
+def medium_kind(media_class: str | None, name: str) -> str | None:
+    """Return ``water``, ``cooling``, ``heating`` or ``gas`` for a medium, if known.
+
+    Read from the vendor's class (``Värme``) and type (``Fjärrvärme``): their
+    words, Swedish or English. None for electricity and anything else.
+    """
+    text = f"{media_class or ''} {name}".lower()
+    for kind, words in (
+        ("water", _WATER_WORDS),
+        ("cooling", _COOLING_WORDS),
+        ("heating", _HEATING_WORDS),
+        ("gas", _GAS_WORDS),
+    ):
+        if any(word in text for word in words):
+            return kind
     return None
 
 

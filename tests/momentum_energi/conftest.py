@@ -12,8 +12,10 @@ from custom_components.momentum_energi.const import (
     CONF_BACKFILL_DAYS,
     CONF_CLIENT_SECRET,
     CONF_LEVEL,
+    CONFIG_VERSION,
     DOMAIN,
 )
+from custom_components.momentum_energi.coordinator import company_of
 from simulators.momentum_energi import MomentumEnergiSimulator
 from tests.conftest import StartSimulator
 
@@ -55,7 +57,7 @@ async def simulator_url(
 @pytest.fixture
 def options() -> dict[str, object]:
     """Return the entry's options; tests override."""
-    return {CONF_LEVEL: "E", CONF_BACKFILL_DAYS: 400}
+    return {CONF_LEVEL: "e", CONF_BACKFILL_DAYS: 400}
 
 
 @pytest.fixture
@@ -65,8 +67,9 @@ def mock_config_entry(
     """Return a config entry for the simulator's API user."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=f"Momentum Energi {SIM.USERNAME}",
-        unique_id=SIM.USERNAME.lower(),
+        title="Momentum Energi Solrosen",
+        unique_id=company_of(SIM.USERNAME),
+        version=CONFIG_VERSION,
         data={
             CONF_USERNAME: SIM.USERNAME,
             CONF_PASSWORD: SIM.PASSWORD,

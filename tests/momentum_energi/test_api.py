@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl
 
 from aiohttp import ClientSession
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 
 from custom_components.momentum_energi.api import (
@@ -258,14 +259,28 @@ async def test_api_errors_are_typed(
         await api.structure("R")
 
 
-async def test_rate_limit_and_renewal(client: ClientSession, mocked: Replies) -> None:
-    """429 carries Retry-After; a 401 renews the token once, then gives up."""
+async def test_rate_limit_and_renewal(
+    client: ClientSession, mocked: Replies, freezer: FrozenDateTimeFactory
+) -> None:
+    """429 carries Retry-After, kept as a promise; a 401 renews the token once.
+
+    Issue 12.9: until Retry-After has passed the client answers calls itself
+    (rate-limited, with the time left) and sends nothing. Issue 8.9: a 401 on
+    a token the vendor has just issued is not a wrong password.
+    """
     api = _api(client, mocked)
     mocked.post(payload={"access_token": "t1"})
     mocked.get(status=429, payload={"message": "slow"}, headers={"Retry-After": "30"})
     with pytest.raises(MomentumEnergiRateLimitError) as raised:
         await api.structure("E")
     assert raised.value.retry_after == 30
+    sent = len(mocked.requests)
+    freezer.tick(20)
+    with pytest.raises(MomentumEnergiRateLimitError) as raised:
+        await api.structure("E")
+    assert raised.value.retry_after == pytest.approx(10, abs=1)
+    assert len(mocked.requests) == sent
+    freezer.tick(11)
     mocked.get(status=401, payload={"message": "expired"})
     mocked.post(payload={"access_token": "t2"})
     mocked.get(payload={"data": [], "total": 0})
@@ -274,8 +289,9 @@ async def test_rate_limit_and_renewal(client: ClientSession, mocked: Replies) ->
     mocked.get(status=401, payload={"message": "expired"})
     mocked.post(payload={"access_token": "t3"})
     mocked.get(status=401, payload={"message": "still"})
-    with pytest.raises(MomentumEnergiAuthenticationError):
+    with pytest.raises(MomentumEnergiResponseError) as refused:
         await api.structure("E")
+    assert not isinstance(refused.value, MomentumEnergiAuthenticationError)
 
 
 async def test_timeouts_and_unreachable(client: ClientSession, mocked: Replies) -> None:

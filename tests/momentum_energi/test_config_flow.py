@@ -55,8 +55,10 @@ async def test_user_flow_creates_entry(
             _form(simulator_url + "/", **{CONF_USERNAME: f" {SIM.USERNAME} "}),
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"Momentum Energi {SIM.USERNAME}"
-    assert result["result"].unique_id == "apiuser@solrosen"
+    # The company is the entry's identity (issue 12.5), not the user name.
+    assert result["title"] == "Momentum Energi Solrosen"
+    assert result["result"].unique_id == "solrosen"
+    assert result["result"].version == 2
     assert result["data"] == {
         CONF_USERNAME: SIM.USERNAME,
         CONF_PASSWORD: SIM.PASSWORD,
@@ -229,18 +231,18 @@ async def test_options_flow_checks_a_new_level(
     ]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_LEVEL: "A", CONF_MEDIA: [], CONF_BACKFILL_DAYS: 400},
+        {CONF_LEVEL: "a", CONF_MEDIA: [], CONF_BACKFILL_DAYS: 400},
     )
     assert result["errors"] == {"base": "level_not_available"}
     simulator.levels.add("A")
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_LEVEL: "A", CONF_MEDIA: ["fastighetsel"], CONF_BACKFILL_DAYS: 400.0},
+        {CONF_LEVEL: "a", CONF_MEDIA: ["fastighetsel"], CONF_BACKFILL_DAYS: 400.0},
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert init_integration.options == {
-        CONF_LEVEL: "A",
+        CONF_LEVEL: "a",
         CONF_MEDIA: ["fastighetsel"],
         CONF_BACKFILL_DAYS: 400,
     }
@@ -257,14 +259,14 @@ async def test_options_flow_of_an_entry_not_loaded(
     """Options can be set while the entry is down: media stay as chosen."""
     mock_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        mock_config_entry, options={CONF_LEVEL: "E", CONF_MEDIA: ["naturgas"]}
+        mock_config_entry, options={CONF_LEVEL: "e", CONF_MEDIA: ["naturgas"]}
     )
     result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
     media = result["data_schema"].schema[CONF_MEDIA].config["options"]
     assert media == [{"value": "naturgas", "label": "naturgas"}]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_LEVEL: "E", CONF_MEDIA: ["naturgas"], CONF_BACKFILL_DAYS: 60},
+        {CONF_LEVEL: "e", CONF_MEDIA: ["naturgas"], CONF_BACKFILL_DAYS: 60},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert simulator.counters["token"] == 0  # the level did not change

@@ -104,8 +104,8 @@ async def test_setup_error_starts_reauth(
 @pytest.mark.parametrize(
     ("options", "setup", "issue"),
     [
-        ({CONF_LEVEL: "R"}, lambda sim: None, "level_not_found"),
-        ({CONF_LEVEL: "E"}, lambda sim: sim.forbidden_levels.add("E"), "forbidden"),
+        ({CONF_LEVEL: "r"}, lambda sim: None, "level_not_found"),
+        ({CONF_LEVEL: "e"}, lambda sim: sim.forbidden_levels.add("E"), "forbidden"),
     ],
 )
 async def test_access_problems_raise_repair_issues(

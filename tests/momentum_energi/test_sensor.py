@@ -227,7 +227,7 @@ async def test_new_item_adds_a_device_and_gone_item_is_removed(
     await async_tick(hass, freezer, timedelta(hours=24))
     assert coordinator.last_update_success
     assert hass.states.get("sensor.kv_eken_fastighetsel_energy_last_month")
-    identifier = (DOMAIN, f"{coordinator.account}_1003")
+    identifier = (DOMAIN, coordinator.device_identifier("1003"))
     assert device_registry.async_get_device_by_identifier(
         identifier, init_integration.entry_id
     )
@@ -235,7 +235,7 @@ async def test_new_item_adds_a_device_and_gone_item_is_removed(
     del simulator.items["1002"]
     await async_tick(hass, freezer, timedelta(hours=24))
     assert coordinator.last_update_success
-    gone = (DOMAIN, f"{coordinator.account}_1002")
+    gone = (DOMAIN, coordinator.device_identifier("1002"))
     assert (
         device_registry.async_get_device_by_identifier(gone, init_integration.entry_id)
         is None
@@ -266,6 +266,7 @@ async def test_unknown_unit_keeps_the_sensor_without_device_class(
     assert not [key for key in metadata if "kallvatten" in key]
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_data_updated_follows_the_newest_change(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,

@@ -12,10 +12,12 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.momentum_energi.common.statistics import statistic_id
 from custom_components.momentum_energi.const import (
     CONF_BACKFILL_DAYS,
     CONF_LEVEL,
     CONF_MEDIA,
+    DOMAIN,
     UPDATE_INTERVAL,
 )
 from simulators import Fault
@@ -26,7 +28,8 @@ from .conftest import NOW
 
 pytestmark = pytest.mark.freeze_time(NOW)
 
-ACCOUNT = "apiuser_solrosen"
+# Ids are the company's and the vendor's item keys (issue 12.5), not the user's.
+COMPANY = "solrosen"
 # (item, medium slug, quantity) -> (vendor media type, field, factor to kWh/m³)
 SERIES = {
     ("1001", "fastighetsel", "energy"): ("Fastighetsel", "energy", 1.0),
@@ -40,7 +43,7 @@ SERIES = {
 
 
 def _id(item: str, medium: str, quantity: str) -> str:
-    return f"momentum_energi:{ACCOUNT}_{item}_{medium}_{quantity}"
+    return statistic_id(DOMAIN, COMPANY, item, medium, quantity)
 
 
 def _local_month_start(day: date) -> datetime:
@@ -246,7 +249,7 @@ async def test_restart_does_not_backfill_again(
 
 
 @pytest.mark.parametrize(
-    "options", [{CONF_LEVEL: "E", CONF_BACKFILL_DAYS: 400, CONF_MEDIA: ["naturgas"]}]
+    "options", [{CONF_LEVEL: "e", CONF_BACKFILL_DAYS: 400, CONF_MEDIA: ["naturgas"]}]
 )
 async def test_media_option_limits_the_import(
     hass: HomeAssistant, init_integration: MockConfigEntry
@@ -268,13 +271,13 @@ async def test_changing_the_level_backfills_the_new_items(
     simulator.reset_counters()
     hass.config_entries.async_update_entry(
         init_integration,
-        options={**init_integration.options, CONF_LEVEL: "B"},
+        options={**init_integration.options, CONF_LEVEL: "b"},
     )
     await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert simulator.counters["statistics_period"] == 1
     assert simulator.counters["statistics_updated_after"] == 0
-    rows = await async_stored_rows(hass, _id("1001_01", "fjarrvarme", "energy"))
+    rows = await async_stored_rows(hass, _id("1001-01", "fjarrvarme", "energy"))
     assert len(rows) == 14
 
 
