@@ -4,6 +4,7 @@ Scripted answers come from the ``mocked`` loopback server of
 ``tests/conftest.py``; the round trip runs against the MOOST simulator.
 """
 
+import asyncio
 import base64
 from datetime import UTC, date, datetime, timedelta
 import json
@@ -44,6 +45,7 @@ from custom_components.moost.common.api_helpers import (
     VendorRateLimitError,
     VendorResponseError,
 )
+from simulators import Fault
 from simulators.moost import MoostSimulator
 from tests.conftest import Replies, StartSimulator
 
@@ -1125,3 +1127,63 @@ def test_event_store_round_trip(
     restored = MoostEvent.from_json(json.loads(json.dumps(event.as_json(CUSTOMER))))
     assert restored == event
     assert restored.key() == event.key()
+
+
+async def test_revoked_credentials_during_renewal(
+    client: ClientSession, mocked: Replies
+) -> None:
+    """Token refused, then the credentials too: that is for the user (reauth)."""
+    api = _client(client, mocked)
+    _token(mocked)
+    mocked.get(status=401)
+    mocked.get(status=401, payload={"message": "client disabled"})
+    with pytest.raises(MoostAuthenticationError):
+        await api.async_get_buildings()
+    assert api.token_requests == 2
+    mocked.get(status=503)
+    with pytest.raises(MoostConnectionError):
+        await api.async_login()
+
+
+async def test_with_simulator_token_life(
+    client: ClientSession, start_simulator: StartSimulator
+) -> None:
+    """Against the simulator: one token a day, renewed once after a revocation.
+
+    Concurrent callers share one token request; a 429 holds every call.
+    """
+    sim = MoostSimulator()
+    url = await start_simulator(sim)
+    api = MoostClient(client, sim.CLIENT_ID, sim.CLIENT_SECRET, url)
+    with freeze_time("2026-11-27 00:00:00") as frozen:
+        await asyncio.gather(*(api.async_get_buildings() for _ in range(5)))
+        assert sim.counters["token"] == 1
+        for _ in range(23):
+            frozen.tick(timedelta(hours=1))
+            await api.async_get_buildings()
+        assert sim.counters["token"] == 1
+        frozen.tick(timedelta(hours=1))
+        await api.async_get_buildings()
+        assert sim.counters["token"] == 2
+        assert sim.counters["get_buildings"] == 29  # never refused: renewed in time
+        sim.tokens.expire_all()
+        await api.async_get_buildings()
+        assert (sim.counters["token"], sim.counters["get_buildings"]) == (3, 31)
+        sim.faults.inject(Fault.RATE_LIMIT, endpoint="events", retry_after=30)
+        await api.async_create_building(
+            MoostBuilding(
+                customer_building_id="home",
+                zip="8005",
+                city="Zürich",
+                country_code="CH",
+                time_zone_id=None,
+            )
+        )
+        with pytest.raises(MoostRateLimitError):
+            await api.async_send_event(_event())
+        with pytest.raises(MoostRateLimitError):  # answered by the client itself
+            await api.async_send_event(_event())
+        assert sim.counters["events"] == 1
+        frozen.tick(timedelta(seconds=31))
+        await api.async_send_event(_event())
+        assert len(sim.events) == 1
