@@ -12,12 +12,17 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
-from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigSubentryFlow,
+    SubentryFlowResult,
+)
 from homeassistant.const import PERCENTAGE, Platform
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
     EntityWithDeviceFilterSelectorConfig,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -31,10 +36,16 @@ from homeassistant.util.unit_conversion import (
 import probatio
 
 from .push.catalog import DEVICE_EVENT_TYPES, DeviceType, EventType, entity_field
-from .push.energy_prefs import CONF_DEVICE_TYPE, CONF_NAME
+from .push.energy_prefs import CONF_DEVICE_TYPE, CONF_NAME, SUBENTRY_TYPE
 
-# Hand-added devices are anything but the household itself.
+# Hand-added devices are anything but the household itself. The values are
+# the spec's (upper case); hassfest allows only lower-case keys for
+# translated selector options, so the labels are plain English names.
 DEVICE_TYPES: Final = [t.value for t in DeviceType if t is not DeviceType.GATEWAY]
+_TYPE_OPTIONS: Final = [
+    SelectOptionDict(value=value, label=value.replace("_", " ").capitalize())
+    for value in DEVICE_TYPES
+]
 
 _ENERGY: Final = (
     EventType.ENERGY_CONSUMPTION,
@@ -129,9 +140,7 @@ class MoostDeviceSubentryFlow(ConfigSubentryFlow):
                     default=defaults.get(CONF_DEVICE_TYPE, DeviceType.APPLIANCE.value),
                 ): SelectSelector(
                     SelectSelectorConfig(
-                        options=DEVICE_TYPES,
-                        mode=SelectSelectorMode.DROPDOWN,
-                        translation_key=CONF_DEVICE_TYPE,
+                        options=_TYPE_OPTIONS, mode=SelectSelectorMode.DROPDOWN
                     )
                 ),
             }
@@ -199,3 +208,10 @@ class MoostDeviceSubentryFlow(ConfigSubentryFlow):
                 "device_type": self._device_type,
             },
         )
+
+
+def async_get_supported_subentry_types(
+    config_entry: ConfigEntry,
+) -> dict[str, type[ConfigSubentryFlow]]:
+    """Return the subentry types of a MOOST entry (the config flow delegates here)."""
+    return {SUBENTRY_TYPE: MoostDeviceSubentryFlow}

@@ -11,7 +11,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.moost.config_flow import MoostConfigFlow
-from custom_components.moost.subentry_flow import DEVICE_TYPES, MoostDeviceSubentryFlow
+from custom_components.moost.subentry_flow import (
+    DEVICE_TYPES,
+    MoostDeviceSubentryFlow,
+    async_get_supported_subentry_types,
+)
 
 KWH = {
     "unit_of_measurement": "kWh",
@@ -24,13 +28,16 @@ KWH = {
 def hooked() -> Generator[None]:
     """Offer the subentry type as the config flow does (patched until it is hooked in)."""
     entry = MockConfigEntry(domain="moost")
+    assert async_get_supported_subentry_types(entry) == {
+        "device": MoostDeviceSubentryFlow
+    }
     if "device" in MoostConfigFlow.async_get_supported_subentry_types(entry):
         yield
         return
     with patch.object(
         MoostConfigFlow,
         "async_get_supported_subentry_types",
-        classmethod(lambda cls, entry: {"device": MoostDeviceSubentryFlow}),
+        classmethod(lambda cls, entry: async_get_supported_subentry_types(entry)),
     ):
         yield
 
@@ -93,7 +100,9 @@ async def test_add_a_car_charger(hass: HomeAssistant, entry: MockConfigEntry) ->
     assert result["step_id"] == "user"
     schema = result["data_schema"].schema
     device_type = next(key for key in schema if key == "device_type")
-    assert schema[device_type].config["options"] == DEVICE_TYPES
+    options = schema[device_type].config["options"]
+    assert [option["value"] for option in options] == DEVICE_TYPES
+    assert {"value": "CAR_CHARGER", "label": "Car charger"} in options
     assert "GATEWAY" not in DEVICE_TYPES
 
     result = await hass.config_entries.subentries.async_configure(
