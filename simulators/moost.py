@@ -33,7 +33,8 @@ For tests: ``events`` holds every event by (building, device, type,
 timestamp) with a ``historical`` flag, ``event_log`` every request's events in
 order, ``duplicates`` how many arrived under a key already held;
 ``received()``/``values()`` filter them; ``fire()`` makes a notification;
-``rejected_keys`` makes chosen valid events poison (400); the framework's
+``rejected_keys`` makes chosen valid events poison (400); ``partial_write``
+makes the next historical batch half-written with a 500; the framework's
 ``faults`` and ``counters`` work on every named route.
 """
 
@@ -344,6 +345,10 @@ class MoostSimulator(Simulator):
         """Compute forecasts from the events held (else answer an empty list)."""
         self.forecast_available = True
         """False: the forecast endpoint answers 404 (not in the subscription)."""
+        self.partial_write: int | None = None
+        """One shot: the next historical batch stores only this many events and
+        answers 500 (the spec: "None or only part of the data could be
+        written")."""
         self.rejected_keys: set[EventKey] = set()
         """Events to refuse with 400 although valid (a test's poison event)."""
         self._last_fired: dict[tuple[str, str], int] = {}
@@ -668,6 +673,11 @@ class MoostSimulator(Simulator):
             ]
         except BadRequestError as err:
             return json_error(400, str(err))
+        if self.partial_write is not None:
+            written, self.partial_write = self.partial_write, None
+            for event in events[:written]:
+                self._store(event, historical=True)
+            return json_error(500, "Only part of the data could be written")
         for event in events:
             self._store(event, historical=True)
         return web.Response(status=200)

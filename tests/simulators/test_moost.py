@@ -479,6 +479,15 @@ async def test_historical_is_all_or_nothing(served: Served) -> None:
     assert (await call(served, "POST", "/events/v1", token=token, body=event()))[
         0
     ] == 201
+    # The spec's 500 on historical: part of the batch may be written.
+    sim.partial_write = 1
+    batch = [event(timestamp=event()["timestamp"] - 900 * i) for i in (1, 2)]
+    assert (await call(served, "POST", path, token=token, body=batch))[0] == 500
+    assert (await call(served, "POST", path, token=token, body=batch))[0] == 200
+    assert (sim.duplicates, len(sim.events)) == (1, 3)
+    assert vars(sim)["partial_write"] is None  # one shot
+    for sent in batch:
+        del sim.events["home", "ha-gateway", "ENERGY_CONSUMPTION", sent["timestamp"]]
     assert list(sim.events) == [
         ("home", "ha-gateway", "ENERGY_CONSUMPTION", event()["timestamp"])
     ]
@@ -1090,3 +1099,34 @@ async def test_update_validation_and_unknown_building_stats(served: Served) -> N
         ),
     )
     assert (status, created["activeRules"]) == (201, [RULE_CAR])
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"), [("2026-03-29", 23), ("2026-10-25", 25), ("2026-11-09", 24)]
+)
+async def test_statistics_on_dst_days(served: Served, day: str, hours: int) -> None:
+    """92 / 100 / 96 slots: hours and the day's sum follow the local calendar."""
+    from zoneinfo import ZoneInfo
+
+    token = await with_building(served)
+    zone = ZoneInfo("Europe/Zurich")
+    start = datetime.fromisoformat(day).replace(tzinfo=zone).astimezone(UTC)
+    end = (datetime.fromisoformat(day) + timedelta(days=1)).replace(tzinfo=zone)
+    slots = int((end.astimezone(UTC) - start).total_seconds() // 900)
+    assert slots == hours * 4
+    body = [
+        event(timestamp=int(start.timestamp()) + 900 * (slot + 1), value=1)
+        for slot in range(slots)
+    ]
+    assert (
+        await call(served, "POST", "/events/historical/v1", token=token, body=body)
+    )[0] == 200
+    params = {"eventTypes": "ENERGY_CONSUMPTION", "from": day, "to": day}
+    base = "/buildings/home/energy-statistics"
+    _, hourly = await call(
+        served, "GET", f"{base}/hourly/v1", token=token, params=params
+    )
+    assert [row["energyConsumption"] for row in hourly] == [4.0] * hours
+    assert hourly[0]["startTimestamp"] == int(start.timestamp())
+    _, daily = await call(served, "GET", f"{base}/daily/v1", token=token, params=params)
+    assert daily == [{"day": day, "energyConsumption": float(slots)}]
