@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlow,
 )
 from homeassistant.core import callback
@@ -74,6 +75,7 @@ from .const import (
     WEEKDAYS,
     ZIP_PATTERN,
 )
+from .subentry_flow import async_get_supported_subentry_types as subentry_types
 from .tariff import parse_price_slices
 
 _LOGGER = logging.getLogger(__name__)
@@ -161,6 +163,15 @@ class MoostConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ConfigEntry) -> MoostOptionsFlow:
         """Return the options flow (the tariff)."""
         return MoostOptionsFlow()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Devices added by hand are subentries (subentry_flow.py)."""
+        return subentry_types(config_entry)
 
     def _client(self, data: Mapping[str, Any]) -> MoostClient:
         return MoostClient(

@@ -337,7 +337,8 @@ class MoostCoordinator(DataUpdateCoordinator[MoostReadBack]):
             tolerance = max(
                 STATISTICS_TOLERANCE_WH, abs(expected) * STATISTICS_TOLERANCE_SHARE
             )
-            if held is None or abs(held - expected) > tolerance:
+            # No row (or no value) is MOOST holding nothing: 0 Wh.
+            if abs((held or 0.0) - expected) > tolerance:
                 mismatches[event_type] = {"sent": expected, "moost": held}
         self._checked_day = today
         self.statistics_check = {

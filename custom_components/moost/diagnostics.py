@@ -21,7 +21,6 @@ TO_REDACT = {
     "lon",
     "latitude",
     "longitude",
-    "title",
     "unique_id",
     "access_token",
     "token",
@@ -48,7 +47,8 @@ async def async_get_config_entry_diagnostics(
                     for sub in entry.subentries.values()
                 ],
             },
-            TO_REDACT,
+            # The entry's title may carry the building's (place) name.
+            TO_REDACT | {"title"},
         ),
         "push": {
             "outbox_length": forwarder.outbox_length,

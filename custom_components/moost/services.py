@@ -114,7 +114,7 @@ async def _async_send_history(call: ServiceCall) -> ServiceResponse:
             },
         )
     try:
-        counts = await entry.runtime_data.forwarder.async_send_history(start, end)  # type: ignore[attr-defined]
+        counts = await entry.runtime_data.forwarder.async_send_history(start, end)
     except MoostError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

@@ -139,10 +139,14 @@ def build_tariff(
 ) -> dict[str, Any] | None:
     """Return the ``settings.tariff`` the options describe.
 
-    None when there is nothing to write yet: a dynamic tariff whose price
-    entity is missing or carries no readable prices.
+    None when there is nothing to write: no tariff chosen in the options
+    yet, or a dynamic tariff whose price entity is missing or carries no
+    readable prices.
     """
-    kind = options.get(CONF_TARIFF, TARIFF_SINGLE)
+    if CONF_TARIFF not in options:
+        # Never configured: MOOST keeps whatever it holds.
+        return None
+    kind = options[CONF_TARIFF]
     tariff: dict[str, Any] = {"type": kind.upper(), "currency": currency}
     if kind == TARIFF_DUAL:
         low: dict[str, str] = {}

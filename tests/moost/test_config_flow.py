@@ -498,3 +498,13 @@ async def test_options_dynamic_tariff(
         {"from": 1_794_268_800, "to": 1_794_272_400, "price": 0.21},
     ]
     assert (tariff["minPrice"], tariff["maxPrice"]) == (0.21, 0.25)
+
+
+async def test_devices_are_added_as_subentries(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The entry offers the "device" subentry flow (devices added by hand)."""
+    result = await hass.config_entries.subentries.async_init(
+        (init_integration.entry_id, "device"), context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
