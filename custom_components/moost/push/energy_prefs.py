@@ -110,8 +110,11 @@ class Plan:
 class _Builder:
     """Build a :class:`Plan` from the energy preferences and subentries."""
 
-    def __init__(self, hass: HomeAssistant, location_name: str) -> None:
+    def __init__(
+        self, hass: HomeAssistant, location_name: str, *, statistics: bool = False
+    ) -> None:
         self._hass = hass
+        self._statistics = statistics
         self._entities = er.async_get(hass)
         self._devices = dr.async_get(hass)
         self._location = location_name
@@ -122,6 +125,9 @@ class _Builder:
         if not statistic_id:
             return None
         if not valid_entity_id(statistic_id):
+            if self._statistics:
+                # History reads statistics: an external one is as good.
+                return statistic_id
             if statistic_id not in self.plan.skipped:
                 _LOGGER.info(
                     "%s is an external statistic: it has no live state to forward "
@@ -136,6 +142,9 @@ class _Builder:
         self, entity_id: str
     ) -> tuple[str, str | None, dr.DeviceEntry | dr.ChildDeviceEntry | None]:
         """Return (stable MOOST id, entity name, HA device) of an entity."""
+        if not valid_entity_id(entity_id):
+            # An external statistic (history only): its id is stable.
+            return sanitize_id(f"ha.stat.{entity_id}"), None, None
         entry = self._entities.async_get(entity_id)
         device = (
             self._devices.async_get(entry.device_id)
@@ -322,9 +331,14 @@ def subentry_entities(entry: ConfigEntry) -> set[str]:
     return taken
 
 
-async def async_build_plan(hass: HomeAssistant, entry: ConfigEntry) -> Plan:
-    """Return what to forward for this entry, as the prefs and subentries say now."""
-    builder = _Builder(hass, hass.config.location_name)
+async def async_build_plan(
+    hass: HomeAssistant, entry: ConfigEntry, *, statistics: bool = False
+) -> Plan:
+    """Return what to forward for this entry, as the prefs and subentries say now.
+
+    ``statistics``: for history, external statistics are included too.
+    """
+    builder = _Builder(hass, hass.config.location_name, statistics=statistics)
     taken = subentry_entities(entry)
     manager = await async_get_manager(hass)
     if manager.data is not None:

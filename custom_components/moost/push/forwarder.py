@@ -53,6 +53,7 @@ from custom_components.moost.const import CONF_CUSTOMER_BUILDING_ID
 
 from .aggregator import Aggregator, InputKind, Measurement
 from .energy_prefs import GATEWAY_ID, Plan, async_build_plan
+from .history import async_send_history
 from .outbox import Outbox
 
 _LOGGER = logging.getLogger(__name__)
@@ -213,6 +214,15 @@ class MoostForwarder:
         )
         self._devices_pending = True
         self._put_devices()
+
+    async def async_send_history(
+        self, start: datetime, end: datetime
+    ) -> dict[str, int]:
+        """Send the mapped statistics' energy of [start, end) (raises MoostError)."""
+        plan = await async_build_plan(self._hass, self._entry, statistics=True)
+        return await async_send_history(
+            self._hass, self._client, self._building_id, plan, start=start, end=end
+        )
 
     async def async_stop(self) -> None:
         """Stop listening and timers, save the state and the outbox."""
