@@ -403,6 +403,19 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         shown = await self.client.statistics_period(
             self.api_level, dt_util.as_local(recent).date(), self._tomorrow()
         )
+        # Rows the watermark covers were imported before the restart: known,
+        # so the same rows in the updates are not written again.
+        watermark = state.watermark
+        self._keep_recent(
+            [
+                row
+                for row in self._usable(shown, state.since, now)
+                if row.last_updated is not None
+                and watermark is not None
+                and row.last_updated <= watermark
+            ],
+            now,
+        )
         return rows, shown
 
     async def _incremental(self, state: SyncState) -> list[StatisticRow]:

@@ -270,3 +270,39 @@ async def test_options_flow_of_an_entry_not_loaded(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert simulator.counters["token"] == 0  # the level did not change
+
+
+async def test_reconfigure_to_another_user_of_the_company(
+    hass: HomeAssistant,
+    simulator: MomentumEnergiSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """12.5: the company is the identity; its API user can be replaced."""
+    simulator.users["newuser@solrosen"] = "new-password"
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        _form(
+            init_integration.data[CONF_URL],
+            **{CONF_USERNAME: "newuser@Solrosen", CONF_PASSWORD: "new-password"},
+        ),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data[CONF_USERNAME] == "newuser@Solrosen"
+    assert init_integration.unique_id == "solrosen"
+
+
+async def test_another_user_of_a_configured_company_aborts(
+    hass: HomeAssistant, simulator_url: str, mock_config_entry: MockConfigEntry
+) -> None:
+    """12.5: two users of one company see the same estates: one entry."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(simulator_url, **{CONF_USERNAME: "other@SOLROSEN"})
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
