@@ -2,19 +2,30 @@
 
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .api import Area, ESmartClient
 from .common.ha import keep_alive
-from .const import AREA_NET, CONF_AREA
+from .const import AREA_NET, CONF_AREA, DOMAIN
 from .coordinator import (
     ESmartConfigEntry,
     ESmartCoordinator,
     ESmartRuntime,
     WattmeterCoordinator,
 )
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT, Platform.SENSOR]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (once, for every entry)."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ESmartConfigEntry) -> bool:

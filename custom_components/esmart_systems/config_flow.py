@@ -39,6 +39,9 @@ from .const import AREA_NET, AREA_POWER, CONF_AREA, DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
+EXAMPLE_URL = "https://nefwebapi.esmartapi.com"
+"""One utility's host, from the vendor's help pages (each utility has its own)."""
+
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 _AREA = SelectSelector(
@@ -135,6 +138,7 @@ class ESmartSystemsConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="user",
             data_schema=_schema(defaults, with_area=True),
             errors=errors,
+            description_placeholders={"example_url": EXAMPLE_URL},
         )
 
     async def async_step_reconfigure(

@@ -17,6 +17,7 @@ from typing import override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
@@ -126,6 +127,16 @@ def contract_key(contract: Contract) -> str:
     return f"{contract.customer_id}_{contract.contract_no}"
 
 
+def contract_device_id(area: str, contract: Contract) -> str:
+    """Return the device identifier of a contract (area: contract numbers are per area)."""
+    return f"{area}_{contract.customer_id}_{contract.contract_no}"
+
+
+def customer_device_id(area: str, customer_id: str) -> str:
+    """Return the device identifier of a customer in one area."""
+    return f"{area}_customer_{customer_id}"
+
+
 class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
     """Fetch an eSmart user's data and import its statistics."""
 
@@ -184,7 +195,21 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
     async def _async_update_data(self) -> ESmartData:
         data = await self._guarded(self._refresh())
         self._backoff.reset()
+        self._remove_stale_devices(data)
         return data
+
+    def _remove_stale_devices(self, data: ESmartData) -> None:
+        """Detach devices of contracts and customers the API no longer lists."""
+        current = {
+            contract_device_id(self.area, d.contract) for d in data.contracts.values()
+        } | {customer_device_id(self.area, c) for c in data.customers}
+        registry = dr.async_get(self.hass)
+        entry_id = self.config_entry.entry_id
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            ids = {value for domain, value in device.identifiers if domain == DOMAIN}
+            if ids and not ids & current:
+                LOGGER.debug("Removing device %s: no longer in the API", device.name)
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
     async def _refresh(self) -> ESmartData:
         now = dt_util.utcnow()

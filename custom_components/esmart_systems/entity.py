@@ -10,6 +10,7 @@ from homeassistant.helpers.update_coordinator import (
 
 from .api import Contract
 from .const import DOMAIN
+from .coordinator import contract_device_id, customer_device_id
 
 _KIND_NAMES = {
     "power": "Power",
@@ -26,19 +27,18 @@ def contract_device(area: str, contract: Contract) -> DeviceInfo:
     kind = _KIND_NAMES.get(contract.kind, "Contract")
     place = contract.delivery_point_name or contract.address or contract.contract_no
     return DeviceInfo(
-        identifiers={(DOMAIN, f"{area}_{contract.customer_id}_{contract.contract_no}")},
+        identifiers={(DOMAIN, contract_device_id(area, contract))},
         manufacturer="eSmart Systems",
         model=f"{kind} contract",
         name=f"{place} {kind.lower()}",
         serial_number=contract.meter_id,
-        suggested_area=None,
     )
 
 
 def customer_device(area: str, customer_id: str) -> DeviceInfo:
     """Return the device of one customer account (invoices, messages)."""
     return DeviceInfo(
-        identifiers={(DOMAIN, f"{area}_customer_{customer_id}")},
+        identifiers={(DOMAIN, customer_device_id(area, customer_id))},
         entry_type=DeviceEntryType.SERVICE,
         manufacturer="eSmart Systems",
         model="Power customer" if area == "power" else "Grid customer",

@@ -18,11 +18,11 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfPower
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .api import Wattmeter
+from .api import Contract, Wattmeter
 from .common.statistics import hour_floor, local_month_start
 from .coordinator import (
     ContractData,
@@ -226,23 +226,36 @@ async def async_setup_entry(
     """Add the sensors of every contract and customer the user has."""
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
-    data = coordinator.data
+    known: set[str] = set()
+
+    @callback
+    def add_contracts() -> None:
+        """Add the sensors of contracts not seen before (dynamic devices)."""
+        contracts = coordinator.data.contracts
+        new = [key for key in contracts if key not in known]
+        known.update(new)
+        entities: list[SensorEntity] = [
+            ContractSensor(coordinator, key, description)
+            for key in new
+            for description in CONTRACT_SENSORS
+            if description.exists_fn(contracts[key])
+        ]
+        entities.extend(
+            SpotPriceSensor(coordinator, key)
+            for key in new
+            if contracts[key].contract.price_area is not None
+        )
+        if entities:
+            async_add_entities(entities)
+
+    add_contracts()
+    entry.async_on_unload(coordinator.async_add_listener(add_contracts))
+    # Customers come from the login, once per setup.
     entities: list[SensorEntity] = [
-        ContractSensor(coordinator, key, description)
-        for key, contract_data in data.contracts.items()
-        for description in CONTRACT_SENSORS
-        if description.exists_fn(contract_data)
-    ]
-    entities.extend(
-        SpotPriceSensor(coordinator, key)
-        for key, contract_data in data.contracts.items()
-        if contract_data.contract.price_area is not None
-    )
-    entities.extend(
         CustomerSensor(coordinator, customer_id, description)
-        for customer_id in data.customers
+        for customer_id in coordinator.data.customers
         for description in CUSTOMER_SENSORS
-    )
+    ]
     if runtime.wattmeter is not None:
         entities.extend(
             WattmeterSensor(runtime.wattmeter, coordinator, contract, description)
@@ -396,7 +409,7 @@ class WattmeterSensor(ESmartEntity[WattmeterCoordinator], SensorEntity):
         self,
         wattmeter: WattmeterCoordinator,
         coordinator: ESmartCoordinator,
-        contract: Any,
+        contract: Contract,
         description: WattmeterSensorEntityDescription,
     ) -> None:
         """Create the sensor of one contract's wattmeter."""
