@@ -37,13 +37,7 @@ from .const import (
     CONF_URL,
     DOMAIN,
 )
-from .coordinator import (
-    MoostConfigEntry,
-    MoostCoordinator,
-    MoostData,
-    SentTotals,
-    readback_store,
-)
+from .coordinator import MoostConfigEntry, MoostCoordinator, MoostData, readback_store
 from .push import MoostForwarder
 from .push.outbox import STORAGE_VERSION as OUTBOX_STORAGE_VERSION
 from .services import async_setup_services
@@ -78,8 +72,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MoostConfigEntry) -> boo
         hass, client, entry.data[CONF_CUSTOMER_BUILDING_ID], entry.options
     )
     coordinator.tariff = tariff
-    if isinstance(forwarder, SentTotals):
-        coordinator.sent_totals = forwarder
+    coordinator.sent_totals = forwarder
     entry.runtime_data = MoostData(
         client=client, coordinator=coordinator, forwarder=forwarder, tariff=tariff
     )

@@ -70,8 +70,11 @@ STATISTICS_CHECK_AFTER: Final = timedelta(hours=3)
 STATISTICS_TOLERANCE_WH: Final = 1.0
 STATISTICS_TOLERANCE_SHARE: Final = 0.001
 
-# How many notification ids are remembered so none fires twice.
-SEEN_NOTIFICATIONS: Final = 500
+# Notification ids are remembered for two days after the newest one; one
+# created more than an hour before the newest seen is old news (MOOST lists
+# every notification it keeps, so an id forgotten must not fire again).
+SEEN_KEEP: Final = timedelta(days=2)
+SEEN_GUARD: Final = timedelta(hours=1)
 
 EVENT_NOTIFICATION: Final = "moost_notification"
 NOTIFICATION_EVENT_TYPE: Final = "recommendation"

@@ -10,7 +10,7 @@ energy statistics of yesterday, to check they equal what HA sent.
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, override, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -43,7 +43,8 @@ from .const import (
     RATE_LIMIT_BACKOFF,
     RATE_LIMIT_CAP,
     RULES_INTERVAL,
-    SEEN_NOTIFICATIONS,
+    SEEN_GUARD,
+    SEEN_KEEP,
     STATISTICS_CHECK_AFTER,
     STATISTICS_TOLERANCE_SHARE,
     STATISTICS_TOLERANCE_WH,
@@ -74,7 +75,6 @@ def readback_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, _STORE_VERSION, f"{DOMAIN}.{entry_id}.readback")
 
 
-@runtime_checkable
 class SentTotals(Protocol):
     """What the statistics check needs of the forwarder.
 
@@ -144,7 +144,10 @@ class MoostCoordinator(DataUpdateCoordinator[MoostReadBack]):
         self.tariff: MoostTariff | None = None
         self.sent_totals: SentTotals | None = None
         self._store = readback_store(hass, entry.entry_id)
-        self._seen: dict[str, None] | None = None
+        self._seen: dict[str, float] | None = None
+        """Ids of recent notifications seen -> their creation (epoch s)."""
+        self._watermark: float | None = None
+        """Creation time of the newest notification seen."""
         self._rules: dict[str, MoostRule] = {}
         self._rules_at: datetime | None = None
         self._forecasts: dict[str, MoostForecast] = {}
@@ -165,8 +168,17 @@ class MoostCoordinator(DataUpdateCoordinator[MoostReadBack]):
     async def async_load_seen(self) -> None:
         """Load the ids of the notifications already seen (none fire twice)."""
         stored = await self._store.async_load()
-        if stored is not None and isinstance(stored.get("seen"), list):
-            self._seen = dict.fromkeys(str(item) for item in stored["seen"])
+        if (
+            stored is not None
+            and isinstance(seen := stored.get("seen"), dict)
+            and isinstance(watermark := stored.get("watermark"), (int, float))
+        ):
+            self._seen = {
+                str(key): float(value)
+                for key, value in seen.items()
+                if isinstance(value, (int, float))
+            }
+            self._watermark = float(watermark)
 
     @override
     async def _async_update_data(self) -> MoostReadBack:
@@ -235,29 +247,54 @@ class MoostCoordinator(DataUpdateCoordinator[MoostReadBack]):
         """Fire ``moost_notification`` for each notification not seen before.
 
         The first refresh ever only learns what exists: those are old news.
-        Seen ids are stored, so a restart fires nothing twice and nothing
-        that arrived while HA was down is lost.
+        Seen ids and the newest creation time are stored, so a restart fires
+        nothing twice and nothing that arrived while HA was down is lost.
+        MOOST lists every notification it keeps, so only recent ids are
+        remembered; an older one is never new (a notification created more
+        than SEEN_GUARD before the newest seen one counts as old), which keeps
+        the store small without firing a forgotten one again.
         """
-        first_run = self._seen is None
+        first_run = self._watermark is None
         seen = self._seen if self._seen is not None else {}
-        new = [item for item in notifications if item.id not in seen]
-        for item in new:
-            seen[item.id] = None
-        while len(seen) > SEEN_NOTIFICATIONS:
-            del seen[next(iter(seen))]
+        watermark = self._watermark
+        new = [
+            item
+            for item in notifications
+            if item.id not in seen
+            and watermark is not None
+            and item.created.timestamp() >= watermark - SEEN_GUARD.total_seconds()
+        ]
+        for item in notifications:
+            created = item.created.timestamp()
+            if watermark is None or created > watermark:
+                watermark = created
+        if watermark is None:
+            # Nothing yet: whatever comes from now on is new.
+            watermark = dt_util.utcnow().timestamp()
+        keep_from = watermark - SEEN_KEEP.total_seconds()
+        seen = {
+            **{key: ts for key, ts in seen.items() if ts >= keep_from},
+            **{
+                item.id: item.created.timestamp()
+                for item in notifications
+                if item.created.timestamp() >= keep_from
+            },
+        }
+        changed = bool(new) or seen != self._seen or watermark != self._watermark
         self._seen = seen
+        self._watermark = watermark
         self.new_notifications = () if first_run else tuple(new)
         for item in self.new_notifications:
             self.hass.bus.async_fire(EVENT_NOTIFICATION, self.event_data(item))
-        if new or first_run:
+        if changed:
             self._store.async_delay_save(self._stored, 10)
 
     def _stored(self) -> dict[str, Any]:
-        return {"seen": list(self._seen or {})}
+        return {"seen": dict(self._seen or {}), "watermark": self._watermark}
 
     async def async_save_seen(self) -> None:
         """Save the seen ids now (on unload: a reload must not fire them again)."""
-        if self._seen is not None:
+        if self._watermark is not None:
             await self._store.async_save(self._stored())
 
     def event_data(self, notification: MoostNotification) -> dict[str, Any]:

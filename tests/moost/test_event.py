@@ -136,3 +136,39 @@ async def test_events_fire_with_entities_disabled(
     assert simulator.counters["notifications"] == before + 1
     assert len(events) == 1
     assert coordinator.last_update_success
+
+
+async def test_first_notification_ever_fires(
+    hass: HomeAssistant,
+    simulator: MoostSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A building without notifications at setup: the first one is new."""
+    events = async_capture_events(hass, EVENT_NOTIFICATION)
+    await async_tick(hass, freezer, STEP)
+    simulator.fire()
+    await async_tick(hass, freezer, STEP)
+    assert len(events) == 1
+
+
+async def test_forgotten_ids_never_fire_again(
+    hass: HomeAssistant,
+    simulator: MoostSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only recent ids are kept; an old notification MOOST still lists stays old."""
+    events = async_capture_events(hass, EVENT_NOTIFICATION)
+    first = simulator.fire()
+    await async_tick(hass, freezer, STEP)
+    freezer.tick(timedelta(days=3))
+    second = simulator.fire()
+    await async_tick(hass, freezer, STEP)
+    await async_tick(hass, freezer, STEP)
+    assert [event.data["notification_id"] for event in events] == [
+        first["id"],
+        second["id"],
+    ]
+    coordinator = init_integration.runtime_data.coordinator
+    assert list(coordinator._stored()["seen"]) == [second["id"]]

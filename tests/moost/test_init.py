@@ -1,9 +1,10 @@
 """Setup, outages, reauth, unload and removal of the MOOST integration."""
 
 from datetime import timedelta
+from types import MappingProxyType
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -124,3 +125,47 @@ async def test_remove_entry_deletes_its_repair_issues(
         is None
     )
     assert issue_registry.async_get_issue(DOMAIN, "statistics_mismatch_other")
+
+
+async def test_adding_a_device_reloads_the_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A device added by hand (a subentry) restarts the push side to follow it."""
+    forwarder = init_integration.runtime_data.forwarder
+    hass.config_entries.async_add_subentry(
+        init_integration,
+        ConfigSubentry(
+            data=MappingProxyType(
+                {
+                    "name": "Heat pump",
+                    "device_type": "HEAT_PUMP",
+                    "energy_consumption_entity": "sensor.heat_pump_energy",
+                }
+            ),
+            subentry_type="device",
+            title="Heat pump",
+            unique_id=None,
+        ),
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_integration.runtime_data.forwarder is not forwarder
+
+
+async def test_option_changes_do_not_reload(
+    hass: HomeAssistant, simulator: MoostSimulator, init_integration: MockConfigEntry
+) -> None:
+    """Options (the tariff) apply in place: measuring is not interrupted."""
+    forwarder = init_integration.runtime_data.forwarder
+    # Another entry changing is none of this entry's business.
+    other = MockConfigEntry(domain=DOMAIN, unique_id="other")
+    other.add_to_hass(hass)
+    hass.config_entries.async_update_entry(other, options={"tariff": "dual"})
+    hass.config_entries.async_update_entry(
+        init_integration, options={"tariff": "single", "currency": "EUR"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert init_integration.runtime_data.forwarder is forwarder
+    building = simulator.building()
+    assert building is not None
+    assert building["settings"]["tariff"] == {"type": "SINGLE", "currency": "EUR"}

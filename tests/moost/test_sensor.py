@@ -261,3 +261,22 @@ async def test_push_sensors_follow_the_forwarder(
     assert datetime.fromisoformat(delivered) >= datetime(
         2026, 11, 10, 8, 30, tzinfo=UTC
     )
+
+
+async def test_forecast_sensor_unavailable_when_the_forecast_ends(
+    hass: HomeAssistant,
+    simulator: MoostSimulator,
+    simulator_url: str,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A forecast MOOST no longer gives leaves its sensor unavailable."""
+    await _history(simulator_url, hass)
+    simulator.generate_forecasts = True
+    await setup_entry(hass, mock_config_entry)
+    assert hass.states.get(CONSUMPTION).state != STATE_UNAVAILABLE
+    simulator.forecast_available = False
+    await async_tick(hass, freezer, timedelta(minutes=61))
+    state = hass.states.get(CONSUMPTION)
+    assert state.state == STATE_UNAVAILABLE
+    assert "forecast" not in state.attributes
