@@ -121,21 +121,29 @@ async def test_events_fire_with_entities_disabled(
     hass: HomeAssistant,
     simulator: MoostSimulator,
     init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Polling goes on without any entity listening (automations need it)."""
-    coordinator = init_integration.runtime_data.coordinator
-    # Only the keep-alive listener would remain with every entity disabled.
-    for entity_id in (EVENT_ENTITY, LATEST):
-        state = hass.states.get(entity_id)
-        assert state is not None
+    """Polling goes on with every entity disabled (automations need the event).
+
+    keep_alive and the platforms' own listeners (new rules, new forecasts)
+    both keep the coordinator scheduled.
+    """
+    for entry in er.async_entries_for_config_entry(
+        entity_registry, init_integration.entry_id
+    ):
+        entity_registry.async_update_entity(
+            entry.entity_id, disabled_by=er.RegistryEntryDisabler.USER
+        )
+    await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.async_entity_ids("sensor") == []
     before = simulator.counters["notifications"]
     events = async_capture_events(hass, EVENT_NOTIFICATION)
     simulator.fire()
     await async_tick(hass, freezer, STEP)
     assert simulator.counters["notifications"] == before + 1
     assert len(events) == 1
-    assert coordinator.last_update_success
 
 
 async def test_first_notification_ever_fires(
