@@ -1,0 +1,360 @@
+"""The parts of ``scripts/develop`` that need no running Home Assistant.
+
+The whole path (a real HA 2026.11 in a browser) is ``scripts/develop --check``;
+these tests pin what it is built from against the HA the tests run with.
+"""
+
+import json
+import os
+from pathlib import Path
+import stat
+from typing import Any
+
+from homeassistant.components.energy.data import (
+    DEVICE_CONSUMPTION_SCHEMA,
+    ENERGY_SOURCE_SCHEMA,
+)
+from homeassistant.components.onboarding import STORAGE_VERSION
+from homeassistant.components.onboarding.const import STEPS
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.util.yaml import parse_yaml
+import probatio
+import pytest
+
+from scripts import dev_bootstrap
+from scripts.dev_bootstrap import (
+    CoreConfig,
+    FormError,
+    configuration_yaml,
+    energy_preferences,
+    energy_slot,
+    fill_form,
+    form_values,
+    integration_exists,
+    mark_onboarding,
+    requirements,
+    stored_port,
+)
+
+
+def test_configuration_loads_no_default_config_and_no_http() -> None:
+    """Only the listed components; http stays in storage (HA 2026.11)."""
+    config = parse_yaml(configuration_yaml())
+    assert isinstance(config, dict)
+    assert "default_config" not in config
+    assert "http" not in config
+    for component in ("frontend", "energy", "history", "logbook", "recorder", "config"):
+        assert component in config
+    for noisy in ("go2rtc", "stream", "dhcp", "homeassistant_alerts", "cloud"):
+        assert noisy not in config
+
+
+def test_loopback_login_only() -> None:
+    """The passwordless login trusts loopback only; passwords work too."""
+    config = parse_yaml(configuration_yaml())
+    assert isinstance(config, dict)
+    providers: list[dict[str, Any]] = config["homeassistant"]["auth_providers"]
+    assert [p["type"] for p in providers] == ["trusted_networks", "homeassistant"]
+    trusted = providers[0]
+    assert trusted["trusted_networks"] == ["127.0.0.1", "::1"]
+    assert trusted["allow_bypass_login"] is True
+
+
+def test_onboarding_fresh(tmp_path: Path) -> None:
+    """Every step but the owner is done before the first start."""
+    done = mark_onboarding(tmp_path / ".storage")
+    stored = json.loads((tmp_path / ".storage" / "onboarding").read_text())
+    assert stored["key"] == "onboarding"
+    assert stored["version"] == STORAGE_VERSION
+    assert stored["data"]["done"] == done
+    # Creating the owner over the API finishes onboarding.
+    assert {*done, "user"} == set(STEPS)
+    assert "user" not in done
+    mode = (tmp_path / ".storage" / "onboarding").stat().st_mode
+    assert stat.S_IMODE(mode) == 0o600
+
+
+def test_onboarding_repairs_a_half_onboarded_config(tmp_path: Path) -> None:
+    """An owner made by an older script keeps; missing steps are added once."""
+    storage = tmp_path / ".storage"
+    storage.mkdir()
+    (storage / "onboarding").write_text(
+        json.dumps(
+            {
+                "version": 4,
+                "minor_version": 1,
+                "key": "onboarding",
+                "data": {"done": ["user"]},
+            }
+        )
+    )
+    mark_onboarding(storage)
+    done = mark_onboarding(storage)
+    assert sorted(done) == sorted(STEPS)
+    assert len(done) == len(set(done))
+
+
+def test_stored_port(tmp_path: Path) -> None:
+    """A config keeps the port HA stored; a new one has none."""
+    assert stored_port(tmp_path) is None
+    (tmp_path / "http").write_text(
+        json.dumps({"data": {"stable": {"server_port": 8124}}})
+    )
+    assert stored_port(tmp_path) == 8124
+
+
+def test_core_config_defaults_and_env() -> None:
+    """Oslo by default; each field overridable by DEVELOP_<FIELD>."""
+    assert CoreConfig.from_env({}).as_update()["time_zone"] == "Europe/Oslo"
+    core = CoreConfig.from_env(
+        {
+            "DEVELOP_TIME_ZONE": "Europe/Stockholm",
+            "DEVELOP_LATITUDE": "59.33",
+            "DEVELOP_CURRENCY": "",
+        }
+    )
+    assert core.time_zone == "Europe/Stockholm"
+    assert core.latitude == 59.33
+    assert core.currency == "NOK"
+    with pytest.raises(SystemExit, match="DEVELOP_ELEVATION"):
+        CoreConfig.from_env({"DEVELOP_ELEVATION": "high"})
+
+
+def _serialized(schema: probatio.Schema) -> list[dict[str, Any]]:
+    """Serialize a form schema as HA's flow REST API does."""
+    fields = probatio.to_field_list(schema, custom_serializer=cv.custom_serializer)
+    assert isinstance(fields, list)
+    return fields
+
+
+FORM = probatio.Schema(
+    {
+        probatio.Required("username"): TextSelector(),
+        probatio.Required("password"): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        probatio.Required("area"): SelectSelector(
+            SelectSelectorConfig(options=["power", "water"])
+        ),
+        probatio.Optional("nickname"): str,
+        probatio.Required("advanced"): section(
+            probatio.Schema(
+                {
+                    probatio.Required("url", default="https://api.example"): str,
+                    probatio.Required("client_id", default="external_access"): str,
+                }
+            ),
+            {"collapsed": True},
+        ),
+    }
+)
+
+
+def test_fill_form_answers_what_the_form_accepts() -> None:
+    """Credentials by name, the URL into its section, defaults kept."""
+    simulator = {
+        "url": "http://127.0.0.1:8901/api",
+        "credentials": {"username": "demo", "password": "secret"},
+    }
+    answer = fill_form(
+        _serialized(FORM), form_values("vendor", simulator, CoreConfig())
+    )
+    assert answer == {
+        "username": "demo",
+        "password": "secret",
+        "area": "power",
+        "advanced": {
+            "url": "http://127.0.0.1:8901/api",
+            "client_id": "external_access",
+        },
+    }
+    assert FORM(answer) == answer
+
+
+def test_fill_form_location_fields() -> None:
+    """A building's address comes from the dev location."""
+    schema = probatio.Schema(
+        {probatio.Required(key): str for key in ("zip", "city", "country_code")}
+    )
+    answer = fill_form(
+        _serialized(schema), form_values("x", {"url": "u"}, CoreConfig())
+    )
+    assert answer == {"zip": "0150", "city": "Oslo", "country_code": "NO"}
+
+
+def test_fill_form_overrides_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FLOW_OVERRIDES beats the simulator's credentials."""
+    monkeypatch.setitem(dev_bootstrap.FLOW_OVERRIDES, "vendor", {"username": "other"})
+    values = form_values(
+        "vendor", {"url": "u", "credentials": {"username": "demo"}}, CoreConfig()
+    )
+    assert values["username"] == "other"
+
+
+def test_fill_form_required_field_without_value() -> None:
+    """A required field nothing can fill is reported, not guessed."""
+    schema = probatio.Schema({probatio.Required("api_key"): str})
+    with pytest.raises(FormError, match="api_key"):
+        fill_form(_serialized(schema), {})
+
+
+def test_fill_form_in_options() -> None:
+    """A probatio.In field takes its first option."""
+    schema = probatio.Schema(
+        {probatio.Required("level"): probatio.In({"r": "Raw", "b": "Billed"})}
+    )
+    assert fill_form(_serialized(schema), {}) == {"level": "r"}
+
+
+def _row(statistic_id: str, unit_class: str | None, name: str = "") -> dict[str, Any]:
+    return {
+        "statistic_id": statistic_id,
+        "unit_class": unit_class,
+        "name": name or statistic_id,
+    }
+
+
+# Shaped like what the integrations import (ids and names as seen in HA).
+ROWS = [
+    _row("omnimetic:acc_energy_consumption", "energy", "12 Elm Street consumption"),
+    _row("omnimetic:acc_energy_on_peak", "energy", "12 Elm Street on-peak"),
+    _row("omnimetic:acc_energy_off_peak", "energy", "12 Elm Street off-peak"),
+    _row("omnimetic:acc_cost", None, "12 Elm Street cost"),
+    _row(
+        "momentum_energi:s_1001_fastighetsel_energy",
+        "energy",
+        "Kv. Solrosen Fastighetsel energy",
+    ),
+    _row(
+        "momentum_energi:s_1001_fjarrvarme_energy",
+        "energy",
+        "Kv. Solrosen Fjärrvärme energy",
+    ),
+    _row(
+        "momentum_energi:s_1001_kallvatten_volume",
+        "volume",
+        "Kv. Solrosen Kallvatten volume",
+    ),
+    _row(
+        "momentum_energi:s_1002_naturgas_energy",
+        "energy",
+        "Kv. Björken Naturgas energy",
+    ),
+    _row(
+        "momentum_energi:s_1002_naturgas_volume",
+        "volume",
+        "Kv. Björken Naturgas volume",
+    ),
+    _row(
+        "esmart_systems:power_1_5_consumption",
+        "energy",
+        "Storgata 12 power consumption",
+    ),
+    _row("esmart_systems:power_1_5_cost", None, "Storgata 12 power cost"),
+    _row(
+        "esmart_systems:power_1_6_consumption",
+        "energy",
+        "Storgata 12 fjernvarme district heating",
+    ),
+    _row("esmart_systems:power_1_7_production", "energy", "Roof solar production"),
+    _row("sensor.other_integration", "energy"),
+    _row("other:x_energy", "energy"),
+]
+DOMAINS = ["omnimetic", "momentum_energi", "esmart_systems", "moost"]
+
+
+def test_energy_slots() -> None:
+    """Each statistic lands where a user would put it, or nowhere."""
+    slots = {row["statistic_id"]: energy_slot(row) for row in ROWS[:13]}
+    assert slots == {
+        "omnimetic:acc_energy_consumption": "grid",
+        "omnimetic:acc_energy_on_peak": "skip",
+        "omnimetic:acc_energy_off_peak": "skip",
+        "omnimetic:acc_cost": "skip",
+        "momentum_energi:s_1001_fastighetsel_energy": "grid",
+        "momentum_energi:s_1001_fjarrvarme_energy": "device",
+        "momentum_energi:s_1001_kallvatten_volume": "water",
+        "momentum_energi:s_1002_naturgas_energy": "gas",
+        "momentum_energi:s_1002_naturgas_volume": "gas",
+        "esmart_systems:power_1_5_consumption": "grid",
+        "esmart_systems:power_1_5_cost": "skip",
+        "esmart_systems:power_1_6_consumption": "device",
+        "esmart_systems:power_1_7_production": "grid_export",
+    }
+
+
+def test_energy_preferences_are_valid_for_home_assistant() -> None:
+    """HA's own schemas accept the preferences; costs paired, gas once."""
+    prefs = energy_preferences(ROWS, DOMAINS)
+    ENERGY_SOURCE_SCHEMA(prefs["energy_sources"])
+    for device in prefs["device_consumption"]:
+        DEVICE_CONSUMPTION_SCHEMA(device)
+    grid = {
+        s["stat_energy_from"] or s["stat_energy_to"]: s
+        for s in prefs["energy_sources"]
+        if s["type"] == "grid"
+    }
+    assert grid["omnimetic:acc_energy_consumption"]["stat_cost"] == "omnimetic:acc_cost"
+    assert (
+        grid["esmart_systems:power_1_5_consumption"]["stat_cost"]
+        == "esmart_systems:power_1_5_cost"
+    )
+    assert grid["momentum_energi:s_1001_fastighetsel_energy"]["stat_cost"] is None
+    assert grid["esmart_systems:power_1_7_production"]["stat_energy_from"] is None
+    gas = [s["stat_energy_from"] for s in prefs["energy_sources"] if s["type"] == "gas"]
+    assert gas == ["momentum_energi:s_1002_naturgas_energy"]
+    water = [
+        s["stat_energy_from"] for s in prefs["energy_sources"] if s["type"] == "water"
+    ]
+    assert water == ["momentum_energi:s_1001_kallvatten_volume"]
+    assert [d["stat_consumption"] for d in prefs["device_consumption"]] == [
+        "esmart_systems:power_1_6_consumption",
+        "momentum_energi:s_1001_fjarrvarme_energy",
+    ]
+    used = json.dumps(prefs)
+    assert "on_peak" not in used
+    assert "other:" not in used
+    assert "sensor.other_integration" not in used
+
+
+def test_requirements_follow_dependencies(tmp_path: Path) -> None:
+    """Requirements of the components and what they depend on, once."""
+    for domain, manifest in {
+        "frontend": {
+            "requirements": ["home-assistant-frontend==1"],
+            "dependencies": ["api"],
+        },
+        "api": {"dependencies": ["http"]},
+        "http": {"requirements": ["aiohttp-cors==1"]},
+        "recorder": {"requirements": ["SQLAlchemy==2"], "dependencies": ["http"]},
+    }.items():
+        (tmp_path / domain).mkdir()
+        (tmp_path / domain / "manifest.json").write_text(json.dumps(manifest))
+    assert requirements(tmp_path, ["frontend", "recorder", "missing"]) == [
+        "SQLAlchemy==2",
+        "aiohttp-cors==1",
+        "home-assistant-frontend==1",
+    ]
+
+
+def test_integration_exists(tmp_path: Path) -> None:
+    """A vendor without its folder (yet) is skipped."""
+    (tmp_path / "custom_components" / "ready").mkdir(parents=True)
+    (tmp_path / "custom_components" / "ready" / "manifest.json").write_text("{}")
+    (tmp_path / "custom_components" / "half").mkdir()
+    assert integration_exists("ready", tmp_path)
+    assert not integration_exists("half", tmp_path)
+    assert not integration_exists("absent", tmp_path)
+
+
+def test_develop_script_is_executable() -> None:
+    """``scripts/develop`` is run directly (README, CI)."""
+    assert os.access(Path(dev_bootstrap.ROOT) / "scripts" / "develop", os.X_OK)
