@@ -25,11 +25,12 @@ and vendor error texts are redacted before they are raised.
 
 import asyncio
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 import json
 import logging
+import math
 import re
 from typing import Any, Final, Literal
 
@@ -71,6 +72,39 @@ DEVICE_TYPES: Final = (
     "OVEN", "REFRIGERATION", "WASHING_MACHINE",
 )  # fmt: skip
 """The spec's enum of ``Device.type`` and ``Event.source``, in its order."""
+
+EVENT_TYPES: Final = frozenset({
+    "CHARGING_MODE", "DEVICE_STATUS", "ENERGY_CONSUMPTION",
+    "ENERGY_CONSUMPTION_LAST_24H", "ENERGY_CONSUMPTION_YESTERDAY",
+    "ENERGY_EXCESS_LAST_24H", "ENERGY_EXCESS_YESTERDAY", "ENERGY_GENERATION_LAST_24H",
+    "ENERGY_GENERATION_YESTERDAY", "ENERGY_IMPORT", "ENERGY_IMPORT_YESTERDAY",
+    "ENERGY_EXPORT", "ENERGY_EXPORT_YESTERDAY", "EXPECTED_OUTSIDE_TEMPERATURE",
+    "EXPECTED_OUTSIDE_TEMPERATURE_4DAYS", "GRID_POWER_CONSUMPTION",
+    "GRID_POWER_CONSUMPTION_ANOMALY_SCORE", "IS_LOW_TARIFF_HOURS", "POWER_CONSUMPTION",
+    "POWER_CONSUMPTION_FORECAST_1H", "POWER_CONSUMPTION_FORECAST_24H", "POWER_EXCESS",
+    "POWER_GENERATION", "POWER_GENERATION_FORECAST_1H",
+    "POWER_GENERATION_FORECAST_1H_MIN", "POWER_GENERATION_FORECAST_24H",
+    "POWER_GENERATION_FORECAST_48H", "POWER_GENERATION_FORECAST_DAY_AFTER_TOMORROW",
+    "POWER_GENERATION_FORECAST_TOMORROW", "SELF_CONSUMPTION_RATE",
+    "SELF_CONSUMPTION_RATE_YESTERDAY", "SELF_SUFFICIENCY_RATE",
+    "SELF_SUFFICIENCY_RATE_YESTERDAY", "STATE_OF_CHARGE_FORECAST_RATE",
+    "STATE_OF_CHARGE_RATE", "SWITCH_STATE", "TEMPERATURE", "WATER_TEMPERATURE",
+    "POWER_CONSUMPTION_BASE_LOAD", "DYNAMIC_TARIFF_PRICE",
+    "DYNAMIC_TARIFF_PRICE_FORECAST_1H", "DYNAMIC_TARIFF_LOWEST_PRICE_FORECAST_TOMORROW",
+    "IS_HIGH_TARIFF_HOURS", "ENERGY_EXCESS", "ENERGY_BASE_CONSUMPTION",
+    "ENERGY_CONSUMPTION_FORECAST_1H", "ENERGY_CONSUMPTION_FORECAST_24H",
+    "ENERGY_GENERATION", "ENERGY_GENERATION_FORECAST_1H",
+    "ENERGY_GENERATION_FORECAST_24H", "GRID_ENERGY_CONSUMPTION",
+    "GRID_ENERGY_CONSUMPTION_YESTERDAY", "GRID_ENERGY_CONSUMPTION_ANOMALY_SCORE",
+    "GRID_ENERGY_BASE_CONSUMPTION", "ENERGY_GENERATION_FORECAST_DAY_AFTER_TOMORROW",
+    "ENERGY_GENERATION_FORECAST_TOMORROW",
+    "GLOBAL_HORIZONTAL_IRRADIATION_FORECAST_TOMORROW_HOURLY",
+    "GLOBAL_HORIZONTAL_IRRADIATION_FORECAST_TOMORROW",
+    "ENERGY_CONSUMPTION_FORECAST_TOMORROW",
+    "ENERGY_CONSUMPTION_FORECAST_DAY_AFTER_TOMORROW", "GRID_BASE_LOAD_CONSUMPTION",
+    "DYNAMIC_TARIFF_PRICE_FORECAST_24H", "GRID_POWER_CONSUMPTION_YESTERDAY",
+})  # fmt: skip
+"""The spec's enum of ``Event.type`` (63 values)."""
 
 INTERACTIONS: Final = ("DISMISS", "OPENAPP", "STOPDELIVERY", "OPENWEB")
 """The spec's ``actionQualifier`` values of a notification interaction."""
@@ -190,6 +224,28 @@ class MoostEvent:
     value: float
     timestamp: int
     source: str = GATEWAY
+
+    def problem(self) -> str | None:
+        """Return why MOOST would refuse this event (the spec's rules), or None.
+
+        Such an event is refused before it leaves the house, as MOOST would
+        refuse it: the same :class:`MoostBadRequestError`, without a request.
+        """
+        if not BUILDING_ID_PATTERN.match(self.customer_building_id):
+            return "customerBuildingId does not match the spec's pattern"
+        if not DEVICE_ID_PATTERN.match(self.device_id):
+            return "deviceId does not match the spec's pattern"
+        if not DEVICE_NAME_PATTERN.match(self.device_name):
+            return "deviceName does not match the spec's pattern"
+        if self.type not in EVENT_TYPES:
+            return f"type {self.type} is not one of the spec's event types"
+        if self.source not in DEVICE_TYPES:
+            return f"source {self.source} is not one of the spec's device types"
+        if isinstance(self.value, bool) or not math.isfinite(self.value):
+            return "value is not a finite number"
+        if not 0 <= self.timestamp < _MILLIS_THRESHOLD:
+            return "timestamp is not in epoch seconds"
+        return None
 
     def key(self) -> tuple[str, str, str, int]:
         """Return the dedupe key: (building, device, type, timestamp)."""
@@ -581,8 +637,10 @@ class MoostClient:
     async def async_send_event(self, event: MoostEvent) -> None:
         """Send one recent event (``POST /events/v1``, processed by the rules).
 
-        MoostBadRequestError means MOOST refused this event itself (poison).
+        MoostBadRequestError means MOOST refused this event itself (poison),
+        or would: see :meth:`MoostEvent.problem`.
         """
+        _check_events((event,))
         await self._call("POST", "/events/v1", json_body=event.as_json, kind="none")
 
     async def async_send_historical(self, events: Sequence[MoostEvent]) -> None:
@@ -591,10 +649,12 @@ class MoostClient:
         Historical events are stored but not run through the rule engine. The
         batch is all or nothing for the caller: no splitting here, so a retry
         after a failure cannot deliver part of it twice. An empty batch makes
-        no request.
+        no request. One event MOOST would refuse (:meth:`MoostEvent.problem`)
+        refuses the batch without a request, as MOOST refuses it as a whole.
         """
         if not events:
             return
+        _check_events(events)
         await self._call(
             "POST",
             "/events/historical/v1",
@@ -907,6 +967,15 @@ def jwt_customer_id(token: str) -> str | None:
     if isinstance(value, str) and CUSTOMER_ID_PATTERN.match(value):
         return value
     return None
+
+
+def _check_events(events: Iterable[MoostEvent]) -> None:
+    """Raise MoostBadRequestError for the first event MOOST would refuse."""
+    for event in events:
+        if (problem := event.problem()) is not None:
+            raise MoostBadRequestError(
+                f"{event.type} of {event.device_id} at {event.timestamp}: {problem}"
+            )
 
 
 def _list(data: Any) -> list[Any]:

@@ -1187,3 +1187,36 @@ async def test_with_simulator_token_life(
         frozen.tick(timedelta(seconds=31))
         await api.async_send_event(_event())
         assert len(sim.events) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"customer_building_id": "my home"}, "customerBuildingId"),
+        ({"device_id": "ab"}, "deviceId"),
+        ({"device_id": "a/b/c"}, "deviceId"),
+        ({"device_name": ""}, "deviceName"),
+        ({"device_name": "x" * 101}, "deviceName"),
+        ({"device_name": "two\nlines"}, "deviceName"),
+        ({"type": "ENERGY"}, "type"),
+        ({"source": "HOUSE"}, "source"),
+        ({"value": float("nan")}, "value"),
+        ({"value": float("inf")}, "value"),
+        ({"value": True}, "value"),
+        ({"timestamp": -1}, "timestamp"),
+        ({"timestamp": 1_764_320_400_000}, "timestamp"),
+    ],
+)
+async def test_events_moost_would_refuse_stay_home(
+    client: ClientSession, mocked: Replies, changes: dict[str, Any], problem: str
+) -> None:
+    """An event breaking the spec is refused like a 400, without a request."""
+    api = _client(client, mocked)
+    bad = _event(**changes)
+    assert problem in (bad.problem() or "")
+    with pytest.raises(MoostBadRequestError, match=problem):
+        await api.async_send_event(bad)
+    with pytest.raises(MoostBadRequestError, match=problem):
+        await api.async_send_historical([_event(), bad])
+    assert mocked.requests == []
+    assert _event().problem() is None
