@@ -1,9 +1,8 @@
 """What a user and a core review found (issue 12), each item through HA."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 import json
 from pathlib import Path
-import time
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,7 +15,6 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -25,7 +23,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.momentum_energi import coordinator as coordinator_module
-from custom_components.momentum_energi.api import StatisticRow, StructureItem
 from custom_components.momentum_energi.const import (
     CONF_BACKFILL_DAYS,
     CONF_LEVEL,
@@ -298,47 +295,6 @@ async def test_restart_reads_recent_months_without_writing_them(
     state = hass.states.get(f"{SOLROSEN}_fastighetsel_energy_last_month")
     assert state is not None
     assert state.state != STATE_UNAVAILABLE
-
-
-def test_sensor_data_is_built_without_a_quadratic_scan(
-    hass: HomeAssistant,
-) -> None:
-    """12.19: 2,000 estates x 3 media build in a blink (was ~0.4 s)."""
-    coordinator = coordinator_module.MomentumEnergiCoordinator.__new__(
-        coordinator_module.MomentumEnergiCoordinator
-    )
-    start = datetime(2026, 10, 1, tzinfo=dt_util.UTC)
-    coordinator._items = {
-        str(n): StructureItem(str(n), None, f"E{n}", str(n), "E", "Fastighet")
-        for n in range(2000)
-    }
-    coordinator._rows = {}
-    coordinator._item_updated = {}
-    for n in range(2000):
-        for medium in ("el", "heat", "water"):
-            row = StatisticRow(
-                item_key=str(n),
-                usage_type=None,
-                media_class=None,
-                media_type=medium,
-                start=start,
-                stop=start + timedelta(days=31),
-                consumption_unit="kWh",
-                consumption=1.0,
-                consumption_normalized=None,
-                energy_unit="kWh",
-                energy=1.0,
-                energy_normalized=None,
-                last_updated=start,
-            )
-            coordinator._rows[str(n), medium] = {start: row}
-        coordinator._item_updated[str(n)] = start
-    began = time.perf_counter()
-    data = coordinator._data()
-    elapsed = time.perf_counter() - began
-    assert len(data.series) == 6000
-    assert len(data.updated) == 2000
-    assert elapsed < 0.15
 
 
 async def test_entry_not_loaded_has_no_coordinator_name_with_the_user(
