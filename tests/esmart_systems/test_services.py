@@ -147,8 +147,10 @@ async def test_download_invoice(
     hass: HomeAssistant,
     simulator: ESmartSystemsSimulator,
     init_integration: MockConfigEntry,
+    tmp_path: Path,
 ) -> None:
     """The PDF lands under the config folder; no credential goes into a URL."""
+    hass.config.config_dir = str(tmp_path)
     number = simulator.invoices(1002)[-1]["InvoiceNo"]
     response = await _call(hass, "download_invoice", init_integration, invoice=number)
     path = Path(response["path"])
