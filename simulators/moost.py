@@ -1085,7 +1085,8 @@ def _pattern(
 def _enum(
     data: Mapping[str, Any], key: str, allowed: Iterable[str], where: str
 ) -> None:
-    if data.get(key) not in set(allowed):
+    value = data.get(key)
+    if not isinstance(value, str) or value not in set(allowed):
         raise BadRequestError(f"{where}: {key} is not one of the allowed values")
 
 

@@ -3,6 +3,7 @@
 import asyncio
 import base64
 from collections.abc import AsyncGenerator
+import contextlib
 from datetime import UTC, datetime, timedelta
 import json
 from typing import Any
@@ -10,10 +11,17 @@ from typing import Any
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from freezegun import freeze_time
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from simulators import Fault, registered
-from simulators.moost import MoostSimulator as Sim
+from simulators.moost import (
+    BadRequestError,
+    MoostSimulator as Sim,
+    _building,
+    _device,
+    _tariff,
+)
 
 RULE_HIGH = "65a0c1e2f3a4b5c6d7e8f901"
 RULE_SOLAR = "65a0c1e2f3a4b5c6d7e8f902"
@@ -1130,3 +1138,41 @@ async def test_statistics_on_dst_days(served: Served, day: str, hours: int) -> N
     assert hourly[0]["startTimestamp"] == int(start.timestamp())
     _, daily = await call(served, "GET", f"{base}/daily/v1", token=token, params=params)
     assert daily == [{"day": day, "energyConsumption": float(slots)}]
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from([Sim.CUSTOMER_ID, "home", "ha-gateway", "GATEWAY", "DUAL", "22:00"]),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=10,
+)  # fmt: skip
+_fields = st.sampled_from(
+    [
+        "customerId", "customerBuildingId", "deviceId", "deviceName", "type",
+        "source", "value", "timestamp", "forecastTimestamp", "zip", "city",
+        "countryCode", "timeZoneId", "devices", "settings", "activeRules",
+        "rulesOperator",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.dictionaries(_fields, _json, max_size=4))
+def test_validation_never_crashes(changes: dict[str, Any]) -> None:
+    """Any body is stored or refused with 400: never a 500 from the simulator."""
+    sim = Sim()
+    customer = sim.customer
+    customer.buildings["home"] = {"customerBuildingId": "home"}
+    for body, validate in (
+        (event() | changes, lambda data: sim._event(data, customer, "event")),
+        (building() | changes, lambda data: _building(data, customer)),
+        (changes, lambda data: _device(data, 0)),
+        (changes.get("settings"), _tariff),
+    ):
+        with contextlib.suppress(BadRequestError):
+            validate(body)
