@@ -65,12 +65,11 @@ def _forecast_value(key: str) -> Callable[[MoostReadBack], float | None]:
 def _forecast_attributes(key: str) -> Callable[[MoostReadBack], dict[str, Any] | None]:
     def attributes(data: MoostReadBack) -> dict[str, Any] | None:
         forecast = data.forecasts.get(key)
-        if forecast is None:
-            return None
+        upcoming = forecast.upcoming(dt_util.utcnow()) if forecast else []
         return {
             "forecast": [
                 {"time": item.time.isoformat(), "value": item.value}
-                for item in forecast.upcoming(dt_util.utcnow())
+                for item in upcoming
             ]
         }
 

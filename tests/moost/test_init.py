@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from types import MappingProxyType
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState, ConfigSubentry
@@ -11,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.moost.api import MoostAuthenticationError
 from custom_components.moost.const import DOMAIN, UPDATE_INTERVAL
 from simulators import Fault
 from simulators.moost import MoostSimulator
@@ -169,3 +171,20 @@ async def test_option_changes_do_not_reload(
     building = simulator.building()
     assert building is not None
     assert building["settings"]["tariff"] == {"type": "SINGLE", "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    "side_task",
+    [
+        "custom_components.moost.tariff.MoostTariff.async_sync",
+        "custom_components.moost.coordinator.MoostCoordinator._async_check_statistics",
+    ],
+)
+async def test_refused_credentials_in_a_side_task_start_reauth(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, side_task: str
+) -> None:
+    """The tariff write and the statistics check pass a refusal on: reauth."""
+    with patch(side_task, side_effect=MoostAuthenticationError("refused")):
+        await setup_entry(hass, mock_config_entry)
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]

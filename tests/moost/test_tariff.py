@@ -277,3 +277,24 @@ async def test_tariff_waits_for_moost(
     assert mock_config_entry.runtime_data.coordinator.last_update_success
     await async_tick(hass, freezer, timedelta(minutes=6))
     assert mock_config_entry.runtime_data.tariff.writes == 1
+
+
+async def test_option_change_while_moost_is_down(
+    hass: HomeAssistant,
+    simulator: MoostSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A tariff that cannot be written now is written at the next refresh."""
+    tariff = init_integration.runtime_data.tariff
+    simulator.faults.inject(Fault.SERVER_ERROR, endpoint="get_building", times=1)
+    hass.config_entries.async_update_entry(
+        init_integration, options={"tariff": "single", "currency": "CHF"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert tariff.writes == 1
+    await async_tick(hass, freezer, timedelta(minutes=6))
+    assert tariff.writes == 2
+    building = simulator.building()
+    assert building is not None
+    assert building["settings"]["tariff"] == {"type": "SINGLE", "currency": "CHF"}
