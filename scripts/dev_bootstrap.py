@@ -590,21 +590,28 @@ async def add_entries(
     entries = await ha.rest("GET", "/api/config/config_entries/entry")
     existing = {entry["domain"] for entry in entries}
     domains: list[str] = []
+    todo: list[tuple[str, Mapping[str, Any]]] = []
     for domain, simulator in simulators.items():
         if not integration_exists(domain):
             log(f"{domain}: no custom_components/{domain} yet, skipped")
             continue
         domains.append(domain)
-        if domain in existing:
-            continue
+        if domain not in existing:
+            todo.append((domain, simulator))
+
+    async def add(domain: str, simulator: Mapping[str, Any]) -> None:
         try:
             result = await ha.add_entry(domain, form_values(domain, simulator, core))
         except (FormError, RuntimeError) as err:
             log(f"{domain}: config flow failed: {err}")
-            continue
+            return
         log(
             f"{domain}: {result.get('type')} {result.get('title') or result.get('reason') or ''}"
         )
+
+    # Side by side: a flow returns only after the entry's first refresh,
+    # which for a backfill takes a minute.
+    await asyncio.gather(*(add(domain, simulator) for domain, simulator in todo))
     return domains
 
 

@@ -119,13 +119,14 @@ class Check:
                 "the Energy dashboard is not configured (its setup wizard opened)"
             )
             return
-        # Cloud data arrives a day late: "today", the default, is empty.
-        try:
-            self.page.get_by_label("Select time period").first.click(timeout=10_000)
-            self.page.get_by_text("This month", exact=True).first.click(timeout=10_000)
-            self.settle()
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError
-            self.fail("could not pick 'This month' on the Energy dashboard")
+        # Cloud data arrives a day late: "today", the default, is often
+        # empty. The period the frontend (20261028) remembers per dashboard;
+        # picking it in the date picker instead proved flaky headless.
+        self.page.evaluate(
+            "localStorage.setItem('energy-default-period-_energy_dashboard', 'this_month')"
+        )
+        self.page.reload(timeout=TIMEOUT_MS)
+        self.settle()
         self.shot("energy")
         if self.page.get_by_text("There is no data to show", exact=False).count():
             self.fail("the Energy dashboard has no data for this month")
@@ -165,6 +166,14 @@ def main() -> int:
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.on(
+                "response",
+                lambda response: (
+                    console.append(f"HTTP {response.status} {response.url}")
+                    if response.status >= 400
+                    else None
+                ),
+            )
             page.on(
                 "console",
                 lambda msg: console.append(msg.text) if msg.type == "error" else None,
