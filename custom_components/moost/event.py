@@ -39,9 +39,16 @@ class MoostNotificationEvent(MoostEntity, EventEntity):
     @callback
     @override
     def _handle_coordinator_update(self) -> None:
-        """Trigger once per notification the last refresh saw first."""
+        """Trigger once per notification the last refresh saw first.
+
+        Each one is written as its own state, so an automation on the entity
+        sees every recommendation, also when one refresh brings several.
+        """
+        if not self.coordinator.new_notifications:
+            super()._handle_coordinator_update()
+            return
         for notification in self.coordinator.new_notifications:
             data = self.coordinator.event_data(notification)
             del data["config_entry_id"]
             self._trigger_event(NOTIFICATION_EVENT_TYPE, data)
-        super()._handle_coordinator_update()
+            self.async_write_ha_state()

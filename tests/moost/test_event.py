@@ -4,7 +4,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -180,3 +180,23 @@ async def test_forgotten_ids_never_fire_again(
     ]
     coordinator = init_integration.runtime_data.coordinator
     assert list(coordinator._stored()["seen"]) == [second["id"]]
+
+
+async def test_each_notification_is_its_own_state(
+    hass: HomeAssistant,
+    simulator: MoostSimulator,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two recommendations in one refresh: two states of the event entity."""
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    first = simulator.fire(rule_id=HIGH_CONSUMPTION)
+    freezer.tick(timedelta(seconds=1))
+    second = simulator.fire(rule_id=SOLAR_SURPLUS)
+    await async_tick(hass, freezer, STEP)
+    ids = [
+        change.data["new_state"].attributes["notification_id"]
+        for change in changes
+        if change.data["entity_id"] == EVENT_ENTITY
+    ]
+    assert ids == [first["id"], second["id"]]
