@@ -18,11 +18,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .api import (
+    HOUR_CHUNK,
     Contract,
     ESmartClient,
     ESmartError,
@@ -262,14 +264,14 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         """Read new hours (plus the re-read window) and import them."""
         contract = data.contract
         key = contract_key(contract)
-        consumption_id, cost_id = self.statistic_ids(contract)
+        consumption_id, _ = self.statistic_ids(contract)
         last = await async_last_start(self.hass, consumption_id)
         if last is None:
             window_start = hour_floor(now - BACKFILL)
         else:
             window_start = last - REREAD_WINDOW
-        if (estimated := self._estimated_from.get(key)) is not None:
-            window_start = min(window_start, estimated)
+        if (oldest := self._estimated_from.get(key)) is not None:
+            window_start = min(window_start, oldest)
         # The sensors need yesterday and this month, also right after a start.
         keep_from = min(
             local_month_start(now),
@@ -277,46 +279,53 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         )
         fetch_start = window_start if data.hourly else min(window_start, keep_from)
         end = hour_floor(now)
-        consumption = await self.client.series(
-            "consumption", contract, fetch_start, end
-        )
-        costs = await self.client.series("costs", contract, fetch_start, end)
-        estimated_hours = [
-            v.start for v in consumption if (v.status or "").lower() == ESTIMATED
-        ]
-        if estimated_hours:
-            self._estimated_from[key] = hour_floor(min(estimated_hours))
-        else:
+        estimated: datetime | None = None
+        chunk_start = fetch_start
+        # Chunk by chunk, each stored before the next is read: a backfill that
+        # is interrupted (a restart, a 429) resumes from the newest stored hour.
+        while chunk_start < end:
+            chunk_end = min(chunk_start + HOUR_CHUNK, end)
+            consumption = await self.client.series(
+                "consumption", contract, chunk_start, chunk_end
+            )
+            costs = await self.client.series("costs", contract, chunk_start, chunk_end)
+            for value in consumption:
+                if (value.status or "").lower() == ESTIMATED:
+                    hour = hour_floor(value.start)
+                    estimated = hour if estimated is None else min(estimated, hour)
+            data.hourly = {
+                **{h: v for h, v in data.hourly.items() if h >= keep_from},
+                **_hours(consumption, keep_from),
+            }
+            data.costs = {
+                **{h: v for h, v in data.costs.items() if h >= keep_from},
+                **_hours(costs, keep_from),
+            }
+            await self._import(contract, _hours(consumption, window_start), unit=True)
+            await self._import(contract, _hours(costs, window_start), unit=False)
+            # The next chunk's sums continue from this chunk's rows.
+            await get_instance(self.hass).async_block_till_done()
+            chunk_start = chunk_end
+        if estimated is None:
             self._estimated_from.pop(key, None)
-        data.hourly = {
-            **{h: v for h, v in data.hourly.items() if h >= keep_from},
-            **_hours(consumption, keep_from),
-        }
-        data.costs = {
-            **{h: v for h, v in data.costs.items() if h >= keep_from},
-            **_hours(costs, keep_from),
-        }
+        else:
+            self._estimated_from[key] = estimated
+
+    async def _import(
+        self, contract: Contract, points: dict[datetime, float], *, unit: bool
+    ) -> None:
+        """Import consumption (``unit``) or cost points of one contract."""
+        consumption_id, cost_id = self.statistic_ids(contract)
         name = self._series_name(contract)
         await async_import_series(
             self.hass,
             DOMAIN,
             StatisticSeries(
-                statistic_id=consumption_id,
-                name=f"{name} consumption",
-                unit=contract.unit,
-                unit_class=unit_class(contract.unit),
-                points=sorted(_hours(consumption, window_start).items()),
-            ),
-        )
-        await async_import_series(
-            self.hass,
-            DOMAIN,
-            StatisticSeries(
-                statistic_id=cost_id,
-                name=f"{name} cost",
-                unit=self.currency,
-                unit_class=None,
-                points=sorted(_hours(costs, window_start).items()),
+                statistic_id=consumption_id if unit else cost_id,
+                name=f"{name} {'consumption' if unit else 'cost'}",
+                unit=contract.unit if unit else self.currency,
+                unit_class=unit_class(contract.unit) if unit else None,
+                points=sorted(points.items()),
             ),
         )
 

@@ -3,14 +3,17 @@
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import get_metadata
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.esmart_systems.api import ESmartClient, ESmartRateLimitError
 from custom_components.esmart_systems.const import UPDATE_INTERVAL
 from simulators.esmart_systems import Contract, ESmartSystemsSimulator
 from tests.helpers import async_stored_rows, async_tick
@@ -193,3 +196,55 @@ async def test_calls_per_refresh(
     assert simulator.counters["hourprices"] == 0
     assert simulator.counters["spotprices"] == 0
     assert simulator.counters["consumption"] == 3
+
+
+async def test_interrupted_backfill_resumes(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator: ESmartSystemsSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Each 31-day chunk is stored before the next: a 429 mid-way loses nothing."""
+    original = ESmartClient.series
+    calls = 0
+
+    async def flaky(self: ESmartClient, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the second chunk of the first contract
+            raise ESmartRateLimitError("slow down", 60)
+        return await original(self, *args, **kwargs)
+
+    start = (datetime.fromisoformat(NOW) - timedelta(days=70)).replace(
+        minute=0, second=0
+    )
+    mock_config_entry.add_to_hass(hass)
+    with (
+        patch(
+            "custom_components.esmart_systems.coordinator.BACKFILL", timedelta(days=70)
+        ),
+        patch.object(ESmartClient, "series", flaky),
+    ):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    first = await async_stored_rows(hass, _ids("5001")[0])
+    assert len(first) == 31 * 24
+    simulator.reset_counters()
+    with patch(
+        "custom_components.esmart_systems.coordinator.BACKFILL", timedelta(days=70)
+    ):
+        await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    _assert_series(
+        await async_stored_rows(hass, _ids("5001")[0]),
+        _truth(simulator, simulator.consumption, "5001", start),
+    )
+    _assert_series(
+        await async_stored_rows(hass, _ids("5001")[1]),
+        _truth(simulator, simulator.cost, "5001", start),
+    )
+    # Resumed three days before the stored chunk's end: two requests for the
+    # remaining 42 days, not three for all 70.
+    assert simulator.counters["consumption"] == 2 + 3 + 3
