@@ -7,17 +7,16 @@ follows changes of the Energy dashboard's preferences. Its start never
 raises because MOOST is down: measuring and queueing begin at once.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 import logging
 import math
 from typing import Any, Final
 
 from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
     STATE_OFF,
     STATE_ON,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
     UnitOfEnergy,
     UnitOfPower,
     UnitOfTemperature,
@@ -92,34 +91,61 @@ async def _async_listen_energy_prefs(hass: HomeAssistant) -> bool:
     return True
 
 
-def read_value(state: State | None, kind: InputKind) -> float | None:
-    """Return a state in the kind's unit (Wh, W, °C, number), None if unusable."""
+type Reader = Callable[[State | None], float | None]
+
+
+def _read_state(state: State | None) -> float | None:
+    """Read an on-change value: on = 1, off = 0, else the number."""
     if state is None:
         return None
     raw = state.state
-    if raw in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    if kind is InputKind.STATE:
-        if raw == STATE_ON:
-            return 1.0
-        if raw == STATE_OFF:
-            return 0.0
+    if raw == STATE_ON:
+        return 1.0
+    if raw == STATE_OFF:
+        return 0.0
     try:
         value = float(raw)
     except ValueError:
-        return None
-    if not math.isfinite(value):
-        return None
+        return None  # unavailable, unknown, or not a number
+    return value if math.isfinite(value) else None
+
+
+def make_reader(kind: InputKind) -> Reader:
+    """Return a reader of one entity's states in the kind's unit (Wh, W, °C).
+
+    The hot path: one float(), one attribute lookup and, for a unit other
+    than the target, a converter cached per unit seen.
+    """
     if kind is InputKind.STATE:
-        return value
+        return _read_state
     converter, target = _TARGET[kind]
-    unit = state.attributes.get("unit_of_measurement")
-    if unit == target:
-        return value
-    try:
-        return float(converter.converter_factory(unit, target)(value))
-    except HomeAssistantError:
-        return None
+    factors: dict[Any, Callable[[float], float] | None] = {target: None}
+
+    def read(state: State | None) -> float | None:
+        if state is None:
+            return None
+        try:
+            value = float(state.state)
+        except ValueError:
+            return None  # unavailable, unknown, or not a number
+        if not math.isfinite(value):
+            return None
+        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        try:
+            convert = factors[unit]
+        except KeyError:
+            try:
+                convert = factors[unit] = converter.converter_factory(unit, target)
+            except HomeAssistantError:
+                return None  # not an energy/power/temperature unit
+        return value if convert is None else float(convert(value))
+
+    return read
+
+
+def read_value(state: State | None, kind: InputKind) -> float | None:
+    """Return a state in the kind's unit (Wh, W, °C, number), None if unusable."""
+    return make_reader(kind)(state)
 
 
 class MoostForwarder:
@@ -142,6 +168,8 @@ class MoostForwarder:
         self._plan = Plan()
         self._aggregator: Aggregator | None = None
         self._kinds: dict[str, InputKind] = {}
+        self._readers: dict[str, Reader] = {}
+        self._counters: set[str] = set()
         self._unsub_states: CALLBACK_TYPE | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._flush_timer: CALLBACK_TYPE | None = None
@@ -256,10 +284,12 @@ class MoostForwarder:
         aggregator.start(now, saved)
         self._aggregator = aggregator
         self._kinds = aggregator.kinds
-        for entity_id, kind in self._kinds.items():
-            aggregator.update(
-                entity_id, read_value(self._hass.states.get(entity_id), kind), now
-            )
+        self._readers = {eid: make_reader(kind) for eid, kind in self._kinds.items()}
+        self._counters = {
+            eid for eid, k in self._kinds.items() if k is InputKind.ENERGY
+        }
+        for entity_id, reader in self._readers.items():
+            aggregator.update(entity_id, reader(self._hass.states.get(entity_id)), now)
         self._schedule_flush()
         if self._kinds:
             self._unsub_states = async_track_state_change_event(
@@ -305,10 +335,13 @@ class MoostForwarder:
         aggregator = self._aggregator
         if aggregator is None:
             return
-        kind = self._kinds[entity_id]
-        value = read_value(new, kind)
+        value = self._readers[entity_id](new)
         reset = False
-        if kind is InputKind.ENERGY and new is not None and (old := data["old_state"]):
+        if (
+            entity_id in self._counters
+            and new is not None
+            and (old := data["old_state"])
+        ):
             last_reset = new.attributes.get("last_reset")
             reset = last_reset is not None and last_reset != old.attributes.get(
                 "last_reset"
