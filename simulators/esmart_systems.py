@@ -45,6 +45,14 @@ on them and accepts the plausible alternatives:
   a future date gives ``ResponseStatus.ErrorCode`` 2/3 with a message.
 * ``invoices/{invoiceNo}/pdf`` accepts Basic auth (the documented query
   credentials work too) and answers ``application/pdf``.
+
+What tests read and switch: ``counters`` / ``rows_served`` per route name,
+``x_area`` (the ``X-Area`` values seen, ``"absent"`` when missing),
+``faults`` (framework faults on every route), ``contracts`` (add, remove or
+``meter.correct(hour, value)`` one), ``users`` (passwords, areas),
+``add_message``, ``readings``; ground truth through ``consumption``,
+``cost``, ``hour_price``, ``spot_price``, ``power_now``, ``invoices`` and
+``data_end``. ``bare=True`` answers series as bare lists.
 """
 
 import base64
