@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncGenerator, Generator
 from datetime import timedelta
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.const import CONF_PASSWORD, CONF_URL, CONF_USERNAME
@@ -20,11 +21,19 @@ BACKFILL = timedelta(days=14)
 
 
 @pytest.fixture
-async def simulator(hass: HomeAssistant) -> ESmartSystemsSimulator:
+def reading() -> dict[str, Any]:
+    """Return how the simulator reads the doc's gaps; tests override."""
+    return {}
+
+
+@pytest.fixture
+async def simulator(
+    hass: HomeAssistant, reading: dict[str, Any]
+) -> ESmartSystemsSimulator:
     """Return the simulator; Home Assistant runs in Oslo and counts in NOK."""
     await hass.config.async_set_time_zone("Europe/Oslo")
     hass.config.currency = "NOK"
-    return ESmartSystemsSimulator(seed=7, tz="Europe/Oslo")
+    return ESmartSystemsSimulator(seed=7, tz="Europe/Oslo", **reading)
 
 
 @pytest.fixture

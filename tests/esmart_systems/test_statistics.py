@@ -77,6 +77,7 @@ async def _assert_truth(hass: HomeAssistant, simulator: ESmartSystemsSimulator) 
         )
 
 
+@pytest.mark.parametrize("reading", [{}, {"bare": True}], ids=["envelope", "bare"])
 async def test_backfill_matches_ground_truth_across_dst(
     hass: HomeAssistant,
     simulator: ESmartSystemsSimulator,
