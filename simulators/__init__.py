@@ -9,6 +9,7 @@ from .framework import SIMULATOR, Fault, Simulator
 
 def registered() -> dict[str, type[Simulator]]:
     """Return every vendor simulator by name, in a stable order."""
+    from .enerkey import EnerKeySimulator
     from .esmart_systems import ESmartSystemsSimulator
     from .momentum_energi import MomentumEnergiSimulator
     from .moost import MoostSimulator
@@ -17,6 +18,7 @@ def registered() -> dict[str, type[Simulator]]:
     return {
         cls.name: cls
         for cls in (
+            EnerKeySimulator,
             ESmartSystemsSimulator,
             MomentumEnergiSimulator,
             MoostSimulator,

@@ -1,0 +1,537 @@
+"""Simulator of the EnerKey API, as ``docs/enerkey-api.md`` assumes it.
+
+EnerKey publishes no endpoint path or response shape; the contract page
+``docs/enerkey-api.md`` writes the API down in EnerKey's vocabulary and this
+module implements it (the groups the integration reads: Facilities, Meters,
+Quantities, Values hourly/monthly/monthly normalized; Logs and Provisioning
+answer 403 for the profile's keys). Not simulated yet: Images, Actions and
+the two push endpoints.
+
+* Two API keys per profile, each with a validity period; an expired, revoked
+  or unknown key gets 401 ``{"message": ...}``. The key is the bare value of
+  ``Authorization``.
+* Rate limits of the sandbox (``NOTES.md``): a burst of 20 calls per 10 s and
+  a daily budget (``max(3000, 7 x facilities)`` by default) in a rolling 24 h
+  window, per profile. Over a limit: 429 with ``Retry-After`` and no
+  ``X-Rate-Limit``, not counted. Every other answer carries
+  ``X-Rate-Limit: <calls left in the 24 h window>``.
+* Values come from :mod:`simulators.synthetic` curves in the facility's time
+  zone; a monthly value is exactly the sum of its hours, normalized ones are
+  that times a per-month weather factor. Only complete hours are served.
+  Timestamps answer in the format ``start`` was sent in: ``Z`` in UTC, an
+  offset in the facility's local time. ``numeric_strings`` sends every other
+  value as a string (tolerance tests).
+"""
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import math
+from typing import Any, override
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from .framework import Simulator, json_error
+from .synthetic import COMMERCIAL, DISTRICT_HEATING, WATER, LoadProfile, SyntheticMeter
+
+HOUR = timedelta(hours=1)
+BURST_CALLS = 20
+BURST_WINDOW = timedelta(seconds=10)
+DAY = timedelta(hours=24)
+MAX_IDS = 50
+MAX_HOURLY_RANGE = timedelta(days=31)
+MAX_MONTHS = 24
+
+GAS = LoadProfile(
+    name="gas",
+    annual=25_000.0,
+    unit="Nm3",
+    weekday=(1.0,) * 24,
+    weekend=(1.0,) * 24,
+    winter_factor=5.0,
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A type of consumption: id, name and unit (``Quantities``)."""
+
+    id: int
+    name: str
+    unit: str
+    profile: LoadProfile
+    scale: float = 1.0
+    """Factor from the profile's unit to ``unit`` (kWh -> MWh: 0.001)."""
+
+
+ELECTRICITY_Q = Quantity(1, "Electricity", "kWh", COMMERCIAL)
+HEATING_Q = Quantity(2, "District heating", "MWh", DISTRICT_HEATING, 0.001)
+WATER_Q = Quantity(3, "Water", "m3", WATER)
+GAS_Q = Quantity(4, "Natural gas", "Nm3", GAS)
+QUANTITIES = (ELECTRICITY_Q, HEATING_Q, WATER_Q, GAS_Q)
+
+
+@dataclass
+class Facility:
+    """A property of the profile."""
+
+    id: int
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    type: str
+    area: float
+
+
+@dataclass
+class Meter:
+    """A meter of a facility, measuring one quantity."""
+
+    id: int
+    facility_id: int
+    name: str
+    quantity: Quantity
+    size: float = 1.0
+
+
+@dataclass
+class ApiKey:
+    """One of the profile's two keys and its validity."""
+
+    key: str
+    valid_from: datetime
+    valid_until: datetime
+    revoked: bool = False
+
+
+@dataclass
+class _Limits:
+    burst: deque[datetime] = field(default_factory=deque)
+    day: deque[datetime] = field(default_factory=deque)
+
+
+def _facilities() -> list[Facility]:
+    return [
+        Facility(1001, "Toimisto Ruoholahti", "Porkkalankatu 20", "00180",
+                 "Helsinki", "Office", 5200.0),
+        Facility(1002, "Kauppakeskus Itis", "Itäkatu 1-7", "00930",
+                 "Helsinki", "Shopping centre", 103000.0),
+        Facility(1003, "As Oy Tapiola", "Tapionraitti 5", "02100",
+                 "Espoo", "Apartment building", 2400.0),
+    ]  # fmt: skip
+
+
+def _meters() -> list[Meter]:
+    return [
+        Meter(2001, 1001, "Main electricity", ELECTRICITY_Q),
+        Meter(2002, 1001, "District heating", HEATING_Q),
+        Meter(2003, 1001, "Cold water", WATER_Q),
+        Meter(2004, 1001, "Boiler gas", GAS_Q),
+        Meter(2011, 1002, "Main electricity", ELECTRICITY_Q, 4.0),
+        Meter(2012, 1002, "Water", WATER_Q, 3.0),
+        Meter(2021, 1003, "Property electricity", ELECTRICITY_Q, 0.1),
+        Meter(2022, 1003, "District heating", HEATING_Q, 0.5),
+    ]
+
+
+class EnerKeySimulator(Simulator):
+    """One EnerKey profile: facilities, meters, quantities and their values."""
+
+    name = "enerkey"
+    prefix = ""
+    port_offset = 11
+
+    PRIMARY_KEY = "ek-sim-primary-6c1f0a9e"
+    SECONDARY_KEY = "ek-sim-secondary-b27d4e11"
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        tz: str = "Europe/Helsinki",
+        daily_limit: int | None = None,
+        burst_limit: int = BURST_CALLS,
+        numeric_strings: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Create the profile; ``daily_limit`` defaults to the sandbox's."""
+        super().__init__(seed=seed, **kwargs)
+        self.tz = ZoneInfo(tz)
+        self.facilities = {f.id: f for f in _facilities()}
+        self.meters = {m.id: m for m in _meters()}
+        self.numeric_strings = numeric_strings
+        self.burst_limit = burst_limit
+        self._daily_limit = daily_limit
+        now = self.clock()
+        self.keys = {
+            key: ApiKey(key, now - timedelta(days=300), now + timedelta(days=400))
+            for key in (self.PRIMARY_KEY, self.SECONDARY_KEY)
+        }
+        self._limits = _Limits()
+        self._series: dict[int, SyntheticMeter] = {}
+        self.rate_limited = 0
+        """429 answers given (the client must provoke none)."""
+        self.keys_used: list[str] = []
+        """The key of every authorised call, in order."""
+
+    @override
+    def demo_credentials(self) -> dict[str, str]:
+        """Return what a config entry needs: both keys."""
+        return {"api_key": self.PRIMARY_KEY, "secondary_api_key": self.SECONDARY_KEY}
+
+    @property
+    def daily_limit(self) -> int:
+        """Return the calls allowed in 24 h (sandbox: 3,000 or 7 per facility)."""
+        if self._daily_limit is not None:
+            return self._daily_limit
+        return max(3000, 7 * len(self.facilities))
+
+    def add_large_profile(self, facilities: int, meters_per_facility: int) -> None:
+        """Replace the profile by a generated one (budget tests)."""
+        self.facilities = {}
+        self.meters = {}
+        for index in range(facilities):
+            fid = 10_000 + index
+            self.facilities[fid] = Facility(
+                fid, f"Kiinteistö {index}", f"Katu {index}", "00100", "Helsinki",
+                "Office", 1000.0,
+            )  # fmt: skip
+            for number in range(meters_per_facility):
+                quantity = QUANTITIES[number % len(QUANTITIES)]
+                mid = 100_000 + index * 100 + number
+                self.meters[mid] = Meter(mid, fid, f"Meter {number}", quantity)
+
+    def revoke(self, key: str) -> None:
+        """Revoke a key: it gets 401 from now on."""
+        self.keys[key].revoked = True
+
+    def renew(self, key: str) -> None:
+        """Make a key valid again for another year."""
+        now = self.clock()
+        self.keys[key] = ApiKey(key, now - HOUR, now + timedelta(days=365))
+
+    def expire(self, key: str) -> None:
+        """Let a key's validity end now."""
+        self.keys[key].valid_until = self.clock()
+
+    # -- the data ---------------------------------------------------------
+
+    def series(self, meter: Meter) -> SyntheticMeter:
+        """Return the synthetic curve of a meter."""
+        if meter.id not in self._series:
+            self._series[meter.id] = SyntheticMeter(
+                meter.quantity.profile, seed=self.seed * 10_000 + meter.id, tz=self.tz
+            )
+        return self._series[meter.id]
+
+    def hour_value(self, meter: Meter, start: datetime) -> float:
+        """Return the consumption of one hour in the meter's unit."""
+        raw = self.series(meter).value(start) * meter.size * meter.quantity.scale
+        return round(raw, 6)
+
+    def complete_until(self) -> datetime:
+        """Return the end of the newest complete hour."""
+        return self.clock().astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def hours(
+        self, meter: Meter, start: datetime, end: datetime
+    ) -> Iterator[tuple[datetime, float]]:
+        """Yield (hour start, value) of the complete hours in [start, end)."""
+        current = start.astimezone(UTC)
+        if current.minute or current.second or current.microsecond:
+            current = current.replace(minute=0, second=0, microsecond=0) + HOUR
+        end = min(end.astimezone(UTC), self.complete_until())
+        while current + HOUR <= end:
+            yield current, self.hour_value(meter, current)
+            current += HOUR
+
+    def month_total(self, meter: Meter, month_start: datetime) -> float:
+        """Return the sum of a local month's complete hours."""
+        local = month_start.astimezone(self.tz)
+        index = local.year * 12 + local.month
+        end = datetime(index // 12, index % 12 + 1, 1, tzinfo=self.tz)
+        return round(math.fsum(v for _, v in self.hours(meter, month_start, end)), 6)
+
+    @staticmethod
+    def normal_factor(month_start: datetime) -> float:
+        """Return the weather-normalisation factor of a month."""
+        return round(1 + 0.05 * math.sin(month_start.month), 4)
+
+    # -- HTTP helpers --------------------------------------------------------
+
+    def _authorize(self, request: web.Request) -> web.Response | None:
+        """Return a 401 or 429 answer, or None and count the call."""
+        key = request.headers.get("Authorization", "").strip()
+        now = self.clock()
+        record = self.keys.get(key)
+        if record is None:
+            return json_error(401, "Invalid API key")
+        if record.revoked:
+            return json_error(401, "API key revoked")
+        if not record.valid_from <= now < record.valid_until:
+            return json_error(401, "API key expired")
+        limits = self._limits
+        while limits.burst and limits.burst[0] <= now - BURST_WINDOW:
+            limits.burst.popleft()
+        while limits.day and limits.day[0] <= now - DAY:
+            limits.day.popleft()
+        wait: timedelta | None = None
+        if len(limits.day) >= self.daily_limit:
+            wait = limits.day[0] + DAY - now
+        elif len(limits.burst) >= self.burst_limit:
+            wait = limits.burst[0] + BURST_WINDOW - now
+        if wait is not None:
+            self.rate_limited += 1
+            limited = web.json_response(
+                {"status": 429, "title": "Too Many Requests",
+                 "detail": "Rate limit exceeded"},
+                status=429,
+            )  # fmt: skip
+            limited.headers["Retry-After"] = str(
+                max(1, math.ceil(wait.total_seconds()))
+            )
+            return limited
+        limits.burst.append(now)
+        limits.day.append(now)
+        self.keys_used.append(key)
+        return None
+
+    def calls_left(self) -> int:
+        """Return the calls left in the rolling 24 h window."""
+        return max(self.daily_limit - len(self._limits.day), 0)
+
+    def _answer(self, payload: Any, status: int = 200) -> web.Response:
+        response = web.json_response(payload, status=status)
+        response.headers["X-Rate-Limit"] = str(self.calls_left())
+        return response
+
+    def _problem(self, status: int, detail: str) -> web.Response:
+        titles = {400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+        return self._answer(
+            {"title": titles.get(status, "Error"), "status": status, "detail": detail},
+            status,
+        )
+
+    @staticmethod
+    def _ids(request: web.Request, name: str) -> list[int] | None:
+        """Return the repeated integer query parameter ``name`` (None: invalid)."""
+        try:
+            return [int(value) for value in request.query.getall(name, [])]
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _time(value: str | None) -> datetime | None:
+        if not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else None
+
+    def _format(self, moment: datetime, utc: bool) -> str:
+        if utc:
+            return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment.astimezone(self.tz).isoformat()
+
+    def _value(self, value: float, index: int) -> float | str:
+        if self.numeric_strings and index % 2:
+            return str(value)
+        return value
+
+    def _facility_json(self, facility: Facility) -> dict[str, Any]:
+        return {
+            "id": facility.id,
+            "name": facility.name,
+            "address": {
+                "streetAddress": facility.street,
+                "postalCode": facility.postal_code,
+                "city": facility.city,
+                "country": "FI",
+            },
+            "properties": {"type": facility.type, "grossArea": facility.area},
+            "timeZone": str(self.tz),
+        }
+
+    @staticmethod
+    def _meter_json(meter: Meter) -> dict[str, Any]:
+        return {
+            "id": meter.id,
+            "facilityId": meter.facility_id,
+            "name": meter.name,
+            "quantityId": meter.quantity.id,
+            "unit": meter.quantity.unit,
+            "meteringType": "Consumption",
+        }
+
+    # -- handlers --------------------------------------------------------------
+
+    async def facilities_list(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Facilities`` (all, or ``facilityId`` repeated)."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        ids = self._ids(request, "facilityId")
+        if ids is None or len(ids) > MAX_IDS:
+            return self._problem(400, "facilityId: at most 50 integer ids")
+        rows = [
+            self._facility_json(f)
+            for f in self.facilities.values()
+            if not ids or f.id in ids
+        ]
+        return self._answer(rows)
+
+    async def facility(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Facilities/{facilityId}``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        try:
+            found = self.facilities.get(int(request.match_info["facility_id"]))
+        except ValueError:
+            found = None
+        if found is None:
+            return self._problem(404, "No such facility")
+        return self._answer(self._facility_json(found))
+
+    async def meters_list(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Meters?facilityId=…``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        ids = self._ids(request, "facilityId")
+        if ids is None or not ids or len(ids) > MAX_IDS:
+            return self._problem(400, "facilityId: 1 to 50 integer ids")
+        return self._answer(
+            [self._meter_json(m) for m in self.meters.values() if m.facility_id in ids]
+        )
+
+    async def quantities(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Quantities``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        return self._answer(
+            [{"id": q.id, "name": q.name, "unit": q.unit} for q in QUANTITIES]
+        )
+
+    def _values_request(
+        self, request: web.Request, max_range: timedelta
+    ) -> tuple[list[Meter], datetime, datetime, bool] | web.Response:
+        ids = self._ids(request, "meterId")
+        if ids is None or not ids or len(ids) > MAX_IDS:
+            return self._problem(400, "meterId: 1 to 50 integer ids")
+        raw_start = request.query.get("start")
+        start = self._time(raw_start)
+        end = self._time(request.query.get("end"))
+        if start is None or end is None or raw_start is None:
+            return self._problem(400, "start and end must be ISO 8601 with an offset")
+        if end <= start or end - start > max_range:
+            return self._problem(400, "The range is empty or too long.")
+        utc = raw_start.endswith("Z")
+        meters = [self.meters[i] for i in ids if i in self.meters]
+        return meters, start, end, utc
+
+    async def hourly(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Values/Hourly``: one value per complete hour."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        parsed = self._values_request(request, MAX_HOURLY_RANGE)
+        if isinstance(parsed, web.Response):
+            return parsed
+        meters, start, end, utc = parsed
+        rows = []
+        for meter in meters:
+            values = [
+                {"timestamp": self._format(hour, utc), "value": self._value(v, i)}
+                for i, (hour, v) in enumerate(self.hours(meter, start, end))
+            ]
+            self.rows_served["hourly"] += len(values)
+            rows.append(
+                {
+                    "meterId": meter.id,
+                    "quantityId": meter.quantity.id,
+                    "unit": meter.quantity.unit,
+                    "values": values,
+                }
+            )
+        return self._answer(rows)
+
+    def _months(self, start: datetime, end: datetime) -> Iterator[datetime]:
+        local = start.astimezone(self.tz)
+        month = datetime(local.year, local.month, 1, tzinfo=self.tz)
+        if month < start:
+            index = month.year * 12 + month.month
+            month = datetime(index // 12, index % 12 + 1, 1, tzinfo=self.tz)
+        while month < end and month < self.clock():
+            yield month
+            index = month.year * 12 + month.month
+            month = datetime(index // 12, index % 12 + 1, 1, tzinfo=self.tz)
+
+    async def _monthly(self, request: web.Request, normalized: bool) -> web.Response:
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        parsed = self._values_request(request, timedelta(days=31 * MAX_MONTHS))
+        if isinstance(parsed, web.Response):
+            return parsed
+        meters, start, end, utc = parsed
+        rows = []
+        for meter in meters:
+            values = []
+            for i, month in enumerate(self._months(start, end)):
+                total = self.month_total(meter, month)
+                if normalized:
+                    total = round(total * self.normal_factor(month), 6)
+                values.append(
+                    {
+                        "timestamp": self._format(month, utc),
+                        "value": self._value(total, i),
+                    }
+                )
+            rows.append(
+                {
+                    "meterId": meter.id,
+                    "quantityId": meter.quantity.id,
+                    "unit": meter.quantity.unit,
+                    "values": values,
+                }
+            )
+        return self._answer(rows)
+
+    async def monthly(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Values/Monthly``: the sum of each month's hours."""
+        return await self._monthly(request, normalized=False)
+
+    async def monthly_normalized(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Values/MonthlyNormalized``: weather-corrected months."""
+        return await self._monthly(request, normalized=True)
+
+    async def forbidden(self, request: web.Request) -> web.Response:
+        """Logs and Provisioning: partner and tenant keys only (403)."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        return self._problem(403, "This key does not cover this group.")
+
+    @override
+    def routes(self) -> list[web.RouteDef]:
+        """Return the routes of ``docs/enerkey-api.md`` the simulator serves."""
+        return [
+            web.get("/api/v1/Facilities", self.facilities_list, name="facilities"),
+            web.get("/api/v1/Facilities/{facility_id}", self.facility, name="facility"),
+            web.get("/api/v1/Meters", self.meters_list, name="meters"),
+            web.get("/api/v1/Quantities", self.quantities, name="quantities"),
+            web.get("/api/v1/Values/Hourly", self.hourly, name="hourly"),
+            web.get("/api/v1/Values/Monthly", self.monthly, name="monthly"),
+            web.get(
+                "/api/v1/Values/MonthlyNormalized",
+                self.monthly_normalized,
+                name="monthly_normalized",
+            ),
+            web.get("/api/v1/Logs/{tail:.*}", self.forbidden, name="logs"),
+            web.route(
+                "*",
+                "/api/v2/Provisioning/{tail:.*}",
+                self.forbidden,
+                name="provisioning",
+            ),
+        ]
