@@ -16,6 +16,13 @@ fills its gaps as follows (the client must not depend on these choices):
   ``*InWatts`` fields are energy in Wh, ``amountInCents`` the bill in cents;
   the running month appears with what is known so far;
 * ``download-data`` answers a small .xlsx of the last 31 days of intervals.
+
+Switches for hostile data (``hostile``, a set of the names below) put one
+bad row of each kind into every interval or historical answer, as a broken
+vendor would: see :data:`HOSTILE_INTERVAL` and :data:`HOSTILE_BILL`.
+``publish_hour`` makes the utility publish a day at a time (at that UTC hour,
+the previous UTC day appears), as many do; by default every hour appears
+``lag`` after it ended.
 """
 
 from dataclasses import dataclass, field
@@ -38,6 +45,24 @@ MONTHS = (
 )  # fmt: skip
 
 MAX_INTERVAL_DAYS = 92
+
+HOSTILE_INTERVAL = (
+    "duplicate",  # the newest hour's row twice
+    "future",  # a row dated 2036
+    "infinite",  # the third-newest hour's usage is Infinity
+    "huge",  # ... is 1e307 kWh
+    "negative",  # ... is -500 kWh
+    "null",  # ... has null usage everywhere
+    "out_of_range_date",  # rows dated 9999-12-31T23:00-05:00 and 0001-01-01T00:00+05:00
+)
+"""Kinds of bad interval rows the simulator can serve."""
+HOSTILE_BILL = (
+    "null_amount",  # the newest month's amountInCents is null
+    "nan_amount",  # ... is NaN
+    "bad_year",  # extra rows with years 99999, -1 and 1e308
+    "future_bill",  # an extra row for December 2099
+)
+"""Kinds of bad historical rows the simulator can serve."""
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -94,6 +119,7 @@ class OmnimeticSimulator(Simulator):
         max_interval_days: int = MAX_INTERVAL_DAYS,
         day_rows: bool = False,
         wrapped: bool = False,
+        publish_hour: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Create the simulator with one household service account."""
@@ -104,6 +130,11 @@ class OmnimeticSimulator(Simulator):
         self.max_interval_days = max_interval_days
         self.day_rows = day_rows
         self.wrapped = wrapped
+        self.publish_hour = publish_hour
+        self.hostile: set[str] = set()
+        self.interval_ranges: list[tuple[date, date]] = []
+        """Every (startDate, endDate) asked of interval-data, for tests."""
+        """Names of HOSTILE_INTERVAL / HOSTILE_BILL switched on."""
         self.account_id = "61717f9aa817d400165cc85a"
         self.credentials = {self.CLIENT_ID: self.CLIENT_SECRET}
         self.tokens = TokenStore(token_lifetime, self.clock)
@@ -134,7 +165,14 @@ class OmnimeticSimulator(Simulator):
     # Ground truth for tests -------------------------------------------------
 
     def data_end(self) -> datetime:
-        """Return the end of the newest published hour (now minus the lag)."""
+        """Return the end of the newest published hour.
+
+        Now minus the lag; with ``publish_hour``, the last UTC midnight before
+        the day's publication time (a day at a time).
+        """
+        if self.publish_hour is not None:
+            published = self.clock() - timedelta(hours=self.publish_hour)
+            return published.replace(hour=0, minute=0, second=0, microsecond=0)
         return (self.clock() - self.lag).replace(minute=0, second=0, microsecond=0)
 
     def month_bounds(
@@ -274,7 +312,22 @@ class OmnimeticSimulator(Simulator):
                     "amountInCents": summary["cents"],
                 }
             )
+        self._spoil_bills(rows)
         return web.json_response({"data": rows} if self.wrapped else rows)
+
+    def _spoil_bills(self, rows: list[dict[str, Any]]) -> None:
+        """Apply the switched-on HOSTILE_BILL kinds to a historical answer."""
+        if rows and "null_amount" in self.hostile:
+            rows[-1]["amountInCents"] = None
+        if rows and "nan_amount" in self.hostile:
+            rows[-1]["amountInCents"] = float("nan")
+        if "bad_year" in self.hostile:
+            rows.extend(
+                {"month": "March", "year": year, "amountInCents": 100}
+                for year in (99999, -1, 1e308)
+            )
+        if "future_bill" in self.hostile:
+            rows.append({"month": "December", "year": 2099, "amountInCents": 10**6})
 
     async def interval_data(self, request: web.Request) -> web.Response:
         """Return one row per published hour of the inclusive UTC day range."""
@@ -286,6 +339,7 @@ class OmnimeticSimulator(Simulator):
             last = date.fromisoformat(request.query["endDate"])
         except KeyError, ValueError:
             return json_error(400, "startDate and endDate are required (YYYY-MM-DD)")
+        self.interval_ranges.append((first, last))
         if last < first or (last - first).days >= self.max_interval_days:
             return json_error(
                 400,
@@ -303,7 +357,35 @@ class OmnimeticSimulator(Simulator):
             self._interval_row(account, hour_start)
             for hour_start, _ in account.meter.hours(start, end)
         ]
+        self._spoil_intervals(rows)
         return web.json_response({"data": rows} if self.wrapped else rows)
+
+    def _spoil_intervals(self, rows: list[dict[str, Any]]) -> None:
+        """Apply the switched-on HOSTILE_INTERVAL kinds to an interval answer."""
+        if len(rows) >= 3:
+            spoilt = rows[-3]
+            if "infinite" in self.hostile:
+                spoilt["totalUsage"] = float("inf")
+            if "huge" in self.hostile:
+                spoilt["totalUsage"] = 1e307
+            if "negative" in self.hostile:
+                spoilt["totalUsage"] = -500.0
+            if "null" in self.hostile:
+                spoilt.update(totalUsage=None, onPeakUsage=None, offPeakUsage=None)
+        if rows and "duplicate" in self.hostile:
+            rows.append(dict(rows[-1]))
+        if "future" in self.hostile:
+            rows.append(
+                {"date": "2036-01-01T00:00:00.000Z", "hour": "00:00", "totalUsage": 1}
+            )
+        if "out_of_range_date" in self.hostile:
+            rows.extend(
+                {"date": date_text, "hour": hour, "totalUsage": 1}
+                for date_text, hour in (
+                    ("9999-12-31T23:00:00-05:00", "23:00"),
+                    ("0001-01-01T00:00:00+05:00", "00:00"),
+                )
+            )
 
     def _interval_row(
         self, account: ServiceAccount, hour_start: datetime

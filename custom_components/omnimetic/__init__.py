@@ -1,17 +1,34 @@
 """The Omnimetic integration: utility meter data from Omnimetic in Home Assistant."""
 
+from datetime import UTC, datetime
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    StatisticsRow,
+    async_add_external_statistics,
+    get_metadata,
+    statistics_during_period,
+)
 from homeassistant.const import CONF_CLIENT_ID, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_URL, OmnimeticClient
-from .const import CONF_CLIENT_SECRET, DOMAIN
-from .coordinator import OmnimeticConfigEntry, OmnimeticCoordinator
+from .common.ha import async_remove_issues, keep_alive
+from .const import CONF_CLIENT_SECRET, CONF_SERVICE_ACCOUNT_ID, DOMAIN, LOGGER
+from .coordinator import OmnimeticConfigEntry, OmnimeticCoordinator, statistic_ids
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -33,6 +50,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) ->
     coordinator = OmnimeticCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
+    # The statistics are imported by the refresh itself: keep polling when
+    # every sensor is disabled.
+    entry.async_on_unload(keep_alive(coordinator))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -40,3 +60,103 @@ async def async_setup_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) ->
 async def async_unload_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) -> None:
+    """Delete the entry's repair issues; they would point at nothing."""
+    async_remove_issues(hass, DOMAIN, entry.entry_id)
+
+
+def _legacy_statistic_id(domain: str, *parts: str) -> str:
+    """Return a statistic id as version 1 made it (lossy: not injective).
+
+    Kept only to find the statistics of entries created before version 2.
+    """
+    cleaned = "_".join(parts).lower()
+    cleaned = "".join(c if c.isascii() and c.isalnum() else "_" for c in cleaned)
+    while "__" in cleaned:
+        cleaned = cleaned.replace("__", "_")
+    return f"{domain}:{cleaned.strip('_')}"
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) -> bool:
+    """Migrate an entry's statistics to injective statistic ids (version 2).
+
+    Version 1 lower-cased and replaced every other character, so ``ab-12``
+    and ``AB_12`` shared statistics. Where an id changes, its rows move to
+    the new id (history kept). The recorder renames only its own (``source
+    recorder``) statistics, so external ones are copied, row by row with
+    their sums, and the old id is cleared. An id already taken is left
+    alone: guessing whose rows they are could be wrong. Entity unique ids and
+    devices use the raw id and stay as they are.
+    """
+    if entry.version > 2:
+        return False
+    if entry.version == 1:
+        account = entry.data[CONF_SERVICE_ACCOUNT_ID]
+        new_ids = statistic_ids(account)
+        renames = {
+            old: new_ids[key]
+            for key, suffix in _QUANTITIES.items()
+            if (old := _legacy_statistic_id(DOMAIN, account, suffix)) != new_ids[key]
+        }
+        if renames:
+            await _async_move_statistics(hass, renames)
+        hass.config_entries.async_update_entry(entry, version=2)
+    return True
+
+
+_QUANTITIES = {
+    "consumption": "energy_consumption",
+    "on_peak": "energy_on_peak",
+    "off_peak": "energy_off_peak",
+    "cost": "cost",
+}
+
+
+def _all_rows(hass: HomeAssistant, statistic: str) -> list[StatisticsRow]:
+    """Return every hourly row of a statistic (in the recorder executor)."""
+    stats = statistics_during_period(
+        hass, _EPOCH, None, {statistic}, "hour", None, {"state", "sum"}
+    )
+    return stats.get(statistic, [])
+
+
+async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -> None:
+    """Copy each old statistic's rows to its new id, then clear the old id."""
+    recorder = get_instance(hass)
+    existing = await recorder.async_add_executor_job(
+        lambda: get_metadata(hass, statistic_ids=set(renames) | set(renames.values()))
+    )
+    moved = []
+    for old, new in renames.items():
+        if old not in existing or new in existing:
+            continue
+        meta = existing[old][1]
+        rows = await recorder.async_add_executor_job(_all_rows, hass, old)
+        async_add_external_statistics(
+            hass,
+            StatisticMetaData(
+                mean_type=StatisticMeanType.NONE,
+                has_sum=True,
+                name=meta["name"],
+                source=DOMAIN,
+                statistic_id=new,
+                unit_class=meta["unit_class"],
+                unit_of_measurement=meta["unit_of_measurement"],
+            ),
+            [
+                StatisticData(
+                    start=datetime.fromtimestamp(row["start"], UTC),
+                    state=row.get("state") or 0.0,
+                    sum=row.get("sum") or 0.0,
+                )
+                for row in rows
+            ],
+        )
+        moved.append(old)
+        LOGGER.info("Moved statistic %s to %s (%d rows)", old, new, len(rows))
+    if moved:
+        recorder.async_clear_statistics(moved)
+        # The copies must be in place before the first refresh reads them.
+        await recorder.async_block_till_done()

@@ -7,7 +7,8 @@ for ``probatio.Schema``, so only this form passes ``mypy --strict``.
 
 from collections.abc import Mapping
 import logging
-from typing import Any, override
+import re
+from typing import Any, Final, override
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
@@ -17,7 +18,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -40,9 +40,8 @@ from .api import (
     OmnimeticError,
     OmnimeticNotFoundError,
 )
-from .common.api_helpers import validate_base_url
+from .common.ha import finite_number, url_from_input, url_section
 from .const import (
-    CONF_ADVANCED,
     CONF_BACKFILL_DAYS,
     CONF_CLIENT_SECRET,
     CONF_SERVICE_ACCOUNT_ID,
@@ -56,6 +55,11 @@ _LOGGER = logging.getLogger(__name__)
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
+SERVICE_ACCOUNT_ID_FORMAT: Final = re.compile(r"[0-9a-fA-F]{24}")
+"""Every id in the reference is a MongoDB ObjectId: 24 hexadecimal digits.
+Checking it keeps ``..``, ``/`` or ``x/../<id>`` (a second entry for one
+meter under other statistic ids) out of the entry."""
+
 
 def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
     return probatio.Schema(
@@ -68,16 +72,7 @@ def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
                 CONF_SERVICE_ACCOUNT_ID,
                 default=defaults.get(CONF_SERVICE_ACCOUNT_ID, probatio.UNDEFINED),
             ): str,
-            probatio.Required(CONF_ADVANCED): section(
-                probatio.Schema(
-                    {
-                        probatio.Required(
-                            CONF_URL, default=defaults.get(CONF_URL, DEFAULT_URL)
-                        ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-                    }
-                ),
-                {"collapsed": True},
-            ),
+            **url_section(DEFAULT_URL, defaults.get(CONF_URL)),
         }
     )
 
@@ -85,7 +80,8 @@ def _user_schema(defaults: Mapping[str, Any]) -> probatio.Schema:
 class OmnimeticConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an Omnimetic utility service account."""
 
-    VERSION = 1
+    VERSION = 2
+    """2: statistic ids are injective (see ``async_migrate_entry``)."""
 
     @staticmethod
     @callback
@@ -98,15 +94,11 @@ class OmnimeticConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _validate(self, data: Mapping[str, Any]) -> dict[str, str]:
         """Log in and read the service account; return form errors."""
-        try:
-            url = validate_base_url(data[CONF_URL])
-        except ValueError:
-            return {"base": "invalid_url"}
         client = OmnimeticClient(
             async_get_clientsession(self.hass),
             data[CONF_CLIENT_ID],
             data[CONF_CLIENT_SECRET],
-            url=url,
+            url=data[CONF_URL],
         )
         try:
             await client.authenticate()
@@ -137,9 +129,16 @@ class OmnimeticConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
                 CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET],
                 CONF_SERVICE_ACCOUNT_ID: user_input[CONF_SERVICE_ACCOUNT_ID].strip(),
-                CONF_URL: user_input[CONF_ADVANCED][CONF_URL].strip().rstrip("/"),
             }
             defaults = data
+            try:
+                data[CONF_URL] = url_from_input(user_input)
+            except ValueError:
+                errors = {"base": "invalid_url"}
+            if not SERVICE_ACCOUNT_ID_FORMAT.fullmatch(data[CONF_SERVICE_ACCOUNT_ID]):
+                errors = {CONF_SERVICE_ACCOUNT_ID: "invalid_service_account_id"}
+            if errors:
+                return self._show_user_form(defaults, errors)
             await self.async_set_unique_id(data[CONF_SERVICE_ACCOUNT_ID])
             if self.source == SOURCE_RECONFIGURE:
                 self._abort_if_unique_id_mismatch(reason="wrong_service_account")
@@ -153,6 +152,11 @@ class OmnimeticConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"Omnimetic {data[CONF_SERVICE_ACCOUNT_ID]}", data=data
                 )
+        return self._show_user_form(defaults, errors)
+
+    def _show_user_form(
+        self, defaults: Mapping[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult:
         return self.async_show_form(
             step_id="reconfigure" if self.source == SOURCE_RECONFIGURE else "user",
             data_schema=_user_schema(defaults),
@@ -208,15 +212,25 @@ class OmnimeticOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the options form."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_CURRENCY: user_input[CONF_CURRENCY],
-                    CONF_BACKFILL_DAYS: int(user_input[CONF_BACKFILL_DAYS]),
-                }
-            )
+            try:
+                # The number selector lets "nan" and "inf" through.
+                days = finite_number(1, MAX_BACKFILL_DAYS)(
+                    user_input[CONF_BACKFILL_DAYS]
+                )
+            except probatio.Invalid:
+                errors[CONF_BACKFILL_DAYS] = "invalid_backfill_days"
+            else:
+                return self.async_create_entry(
+                    data={
+                        CONF_CURRENCY: user_input[CONF_CURRENCY],
+                        CONF_BACKFILL_DAYS: int(days),
+                    }
+                )
         options = self.config_entry.options
         return self.async_show_form(
+            errors=errors,
             step_id="init",
             data_schema=probatio.Schema(
                 {

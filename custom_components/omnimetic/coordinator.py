@@ -1,20 +1,31 @@
 """Data update coordinator of the Omnimetic integration.
 
 One coordinator per config entry (one utility service account). A refresh
-reads new interval data (plus a re-read window), the monthly bills when there
-is something new, updates the sensors' data and imports external statistics.
+reads new interval data chunk by chunk and imports each chunk as external
+statistics before asking for the next (a first import of years that fails
+half-way resumes from the stored statistics' last hour), spreads each month's
+bill over that month's hours in proportion to their energy (a cost statistic
+whose monthly sums are the bills), and updates the sensors' data.
+
+Polling follows the data's own rhythm (see :meth:`_next_interval`): a
+utility that publishes a day at a time is asked around the time of day its
+data appeared before and rarely otherwise. The correction window is re-read
+once a day; only rows that changed are rewritten; bills are read when a
+month's data changed (and at least daily).
 """
 
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+import math
 from typing import override
 
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_CURRENCY, UnitOfEnergy
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter
@@ -22,38 +33,79 @@ from homeassistant.util.unit_conversion import EnergyConverter
 from .api import (
     IntervalReading,
     MonthlyUsage,
-    OmnimeticAuthenticationError,
     OmnimeticClient,
-    OmnimeticConnectionError,
     OmnimeticError,
     OmnimeticNotFoundError,
-    OmnimeticRateLimitError,
     ServiceAccountInfo,
 )
 from .common.api_helpers import Backoff
+from .common.ha import vendor_error_to_ha
 from .common.statistics import (
+    FUTURE_TOLERANCE,
     StatisticSeries,
+    async_future_row,
     async_import_series,
     async_last_start,
+    async_merge_series,
     hour_floor,
     local_month_start,
+    spread_by_weight,
     statistic_id,
 )
 from .const import (
+    BILLS_MAX_AGE,
     CONF_BACKFILL_DAYS,
     CONF_SERVICE_ACCOUNT_ID,
+    DAILY_PUBLISHER_STEP,
     DEFAULT_BACKFILL_DAYS,
     DOMAIN,
     LOGGER,
+    OVERDUE_AFTER,
+    POLL_AROUND_PUBLICATION,
+    POLL_MAX,
     RATE_LIMIT_BACKOFF,
+    REREAD_EVERY,
     REREAD_WINDOW,
     UPDATE_INTERVAL,
 )
 
 type OmnimeticConfigEntry = ConfigEntry[OmnimeticCoordinator]
 
-# Bills are re-read when new interval data arrived, and at least this often.
-_MONTHS_MAX_AGE = timedelta(hours=24)
+_HOUR = timedelta(hours=1)
+
+
+def statistic_ids(service_account_id: str) -> dict[str, str]:
+    """Return the external statistic ids of a service account, by quantity."""
+    ids = (DOMAIN, service_account_id)
+    return {
+        "consumption": statistic_id(*ids, "energy_consumption"),
+        "on_peak": statistic_id(*ids, "energy_on_peak"),
+        "off_peak": statistic_id(*ids, "energy_off_peak"),
+        "cost": statistic_id(*ids, "cost"),
+    }
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """Return a local month's statistics hours as UTC [start, end).
+
+    Both ends are the first whole UTC hour inside their month, as
+    ``local_month_start`` places them (half-hour time zones included).
+    """
+    middle = datetime(year, month, 15, 12, tzinfo=dt_util.get_default_time_zone())
+    return local_month_start(middle), local_month_start(middle, months_back=-1)
+
+
+def month_of(moment: datetime) -> tuple[int, int]:
+    """Return the (year, month) of the local month a statistics hour belongs to."""
+    local = dt_util.as_local(moment)
+    key = (local.year, local.month)
+    # In half-hour zones a month's first whole hour starts 30 minutes into
+    # it; the hour before belongs to the previous month's rows.
+    start, _ = month_bounds(*key)
+    if moment < start:
+        index = key[0] * 12 + key[1] - 2
+        return index // 12, index % 12 + 1
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +167,14 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
         self._readings: dict[datetime, IntervalReading] = {}
         self._months: dict[tuple[int, int], MonthlyUsage] = {}
         self._months_fetched: datetime | None = None
+        self._reread_at: datetime | None = None
         self._backoff = Backoff(RATE_LIMIT_BACKOFF, UPDATE_INTERVAL)
-        ids = (DOMAIN, self.service_account_id)
-        self.statistic_ids = {
-            "consumption": statistic_id(*ids, "energy_consumption"),
-            "on_peak": statistic_id(*ids, "energy_on_peak"),
-            "off_peak": statistic_id(*ids, "energy_off_peak"),
-            "cost": statistic_id(*ids, "cost"),
-        }
+        # The publication rhythm, learned from when new hours appeared.
+        self._last_poll: datetime | None = None
+        self._published: tuple[datetime, datetime] | None = None
+        """(latest poll that found nothing new, first poll that found it)."""
+        self._daily_publisher = False
+        self.statistic_ids = statistic_ids(self.service_account_id)
 
     @property
     def currency(self) -> str:
@@ -136,6 +188,13 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
         """Return how much history the first run imports (an option)."""
         days = self.config_entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)
         return timedelta(days=int(days))
+
+    @property
+    def _label(self) -> str:
+        """Return what the user knows the account by: its address, else the title."""
+        if self._info is not None and (label := self._info.address.label):
+            return label
+        return self.config_entry.title
 
     @override
     async def _async_setup(self) -> None:
@@ -155,22 +214,14 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
     def _issue_id(self) -> str:
         return f"service_account_not_found_{self.config_entry.entry_id}"
 
+    @property
+    def _future_issue_id(self) -> str:
+        return f"future_statistics_{self.config_entry.entry_id}"
+
     async def _guarded[T](self, awaitable: Awaitable[T]) -> T:
         """Await an API call, mapping its errors to what HA expects."""
         try:
             return await awaitable
-        except OmnimeticAuthenticationError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="invalid_auth"
-            ) from err
-        except OmnimeticRateLimitError as err:
-            wait = self._backoff.next(err.retry_after)
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-                translation_placeholders={"retry_after": str(round(wait))},
-                retry_after=wait,
-            ) from err
         except OmnimeticNotFoundError as err:
             # Unlinked in Omnimetic: only the user can fix it, so tell them
             # in Repairs rather than only in the log.
@@ -192,71 +243,198 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
                     "service_account_id": self.service_account_id
                 },
             ) from err
-        except OmnimeticConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except OmnimeticError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="api_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise vendor_error_to_ha(err, DOMAIN, backoff=self._backoff) from err
+
+    async def _cursor(self, now: datetime) -> datetime | None:
+        """Return the newest stored hour that is not in the future.
+
+        A row stored in the future (by an older version, from a vendor row
+        dated years ahead) would stop every later import if it were the
+        cursor: it is ignored, and the user told in a repair issue.
+        """
+        consumption = self.statistic_ids["consumption"]
+        if (future := await async_future_row(self.hass, consumption)) is not None:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._future_issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="future_statistics",
+                translation_placeholders={
+                    "statistic_id": consumption,
+                    "start": future.isoformat(),
+                },
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, self._future_issue_id)
+        return await async_last_start(self.hass, consumption)
 
     async def _refresh(self) -> OmnimeticData:
         assert self._info is not None
         now = dt_util.utcnow()
         keep_from = local_month_start(now, months_back=1)
-        last_stored = await async_last_start(
-            self.hass, self.statistic_ids["consumption"]
-        )
-        if last_stored is None:
+        cursor = await self._cursor(now)
+        if cursor is None:
             window_start = hour_floor(now - self._backfill)
+        elif self._reread_at is None or now - self._reread_at >= REREAD_EVERY:
+            window_start = cursor - REREAD_WINDOW
+            self._reread_at = now
         else:
-            window_start = last_stored - REREAD_WINDOW
+            window_start = cursor
         # After a restart the sensors need the months before the window too.
         fetch_start = window_start if self._readings else min(window_start, keep_from)
-        readings = await self.client.interval_data(
-            self.service_account_id, fetch_start.date(), now.date()
-        )
+        stored = await self._stored_states(fetch_start) if not self._readings else {}
+        bills_read = False
+        if self._months_fetched is None:
+            # Known before the chunks, so each month's cost is spread as soon
+            # as its hours are stored (a first import that fails half-way
+            # keeps both).
+            await self._refresh_months(now, fetch_start)
+            bills_read = True
         newest_before = max(self._readings, default=None)
-        for reading in readings:
-            self._readings[reading.start] = reading
+        touched: set[tuple[int, int]] = set()
+        spread: set[tuple[int, int]] = set()
+        async for chunk in self.client.interval_chunks(
+            self.service_account_id, fetch_start.date(), now.date()
+        ):
+            readings = sorted(
+                (r for r in chunk if r.start <= now + FUTURE_TOLERANCE),
+                key=lambda r: r.start,
+            )
+            if len(readings) < len(chunk):
+                LOGGER.warning(
+                    "Omnimetic sent %d hours dated in the future; they were ignored",
+                    len(chunk) - len(readings),
+                )
+            changed = [
+                r
+                for r in readings
+                if self._changed(r, stored) and r.start >= window_start
+            ]
+            for reading in readings:
+                if reading.start >= keep_from:
+                    self._readings[reading.start] = reading
+            if changed:
+                first = changed[0].start
+                await self._import_hourly([r for r in readings if r.start >= first])
+                touched.update(month_of(r.start) for r in changed)
+                await self._recorder_synced()
+            if readings:
+                # Months that ended inside this chunk are complete: spread now.
+                done = {m for m in touched if month_bounds(*m)[1] <= readings[-1].start}
+                await self._spread_costs(done - spread)
+                spread |= done
         self._readings = {
             start: r for start, r in self._readings.items() if start >= keep_from
         }
-        await self._import_hourly([r for r in readings if r.start >= window_start])
-
         newest = max(self._readings, default=None)
-        if (
-            self._months_fetched is None
-            or newest != newest_before
-            or now - self._months_fetched >= _MONTHS_MAX_AGE
+        self._learn_rhythm(now, newest_before, newest)
+        if not bills_read and (
+            touched
+            or self._months_fetched is None
+            or now - self._months_fetched >= BILLS_MAX_AGE
         ):
-            await self._refresh_months(now)
+            touched |= await self._refresh_months(now, fetch_start)
+        await self._spread_costs(touched - spread)
+        self._last_poll = now
+        self.update_interval = self._next_interval(now)
         return OmnimeticData(
             info=self._info,
             readings=tuple(self._readings[start] for start in sorted(self._readings)),
-            months=dict(self._months),
+            months={
+                key: month
+                for key, month in self._months.items()
+                if month_bounds(*key)[0] <= now
+            },
         )
 
-    async def _refresh_months(self, now: datetime) -> None:
-        """Read this year's bills (and last year's while it can still change)."""
+    def _changed(self, reading: IntervalReading, stored: dict[datetime, float]) -> bool:
+        """Tell whether an hour differs from what is stored (so it is rewritten)."""
+        if reading.start in self._readings:
+            return self._readings[reading.start] != reading
+        known = stored.get(reading.start)
+        return known is None or not math.isclose(
+            known, round(reading.total_kwh, 3), abs_tol=1e-9
+        )
+
+    async def _stored_states(self, start: datetime) -> dict[datetime, float]:
+        """Return the stored consumption from ``start`` on (after a restart)."""
+        return await get_instance(self.hass).async_add_executor_job(
+            _states, self.hass, self.statistic_ids["consumption"], start, None
+        )
+
+    async def _recorder_synced(self) -> None:
+        """Wait until the recorder has written what was queued.
+
+        The next chunk's sums continue from this chunk's rows, and the cost
+        spread reads the hours back: both must see them.
+        """
+        await get_instance(self.hass).async_block_till_done()
+
+    def _learn_rhythm(
+        self, now: datetime, newest_before: datetime | None, newest: datetime | None
+    ) -> None:
+        """Note when new hours appeared and whether they come a day at a time."""
+        if newest is None or newest == newest_before:
+            return
+        if newest_before is not None:
+            # The data's own timestamps tell the publication step: a
+            # utility that publishes daily moves its newest hour by a day.
+            self._daily_publisher = newest - newest_before >= DAILY_PUBLISHER_STEP
+            self._published = (self._last_poll or now, now)
+        else:
+            self._published = None
+
+    def _next_interval(self, now: datetime) -> timedelta:
+        """Return when to poll next, by the publication rhythm seen so far.
+
+        A daily publisher's next day is expected a day after the last one
+        appeared (between the poll that missed it and the one that saw it):
+        poll hourly from the start of that window until the data is there
+        (every three hours once it is hours overdue), and at most twice in
+        the long gap between. Without a known daily rhythm, every 3 hours.
+        """
+        if not self._daily_publisher or self._published is None:
+            return UPDATE_INTERVAL
+        missed, seen = self._published
+        window_start = missed + timedelta(days=1)
+        window_end = seen + timedelta(days=1)
+        if now < window_start - POLL_AROUND_PUBLICATION:
+            wait = window_start - now
+            if wait > POLL_MAX:
+                wait = min(POLL_MAX, wait / 2)
+            return max(wait, POLL_AROUND_PUBLICATION)
+        if now <= window_end + OVERDUE_AFTER:
+            return POLL_AROUND_PUBLICATION
+        return UPDATE_INTERVAL
+
+    async def _refresh_months(
+        self, now: datetime, oldest: datetime
+    ) -> set[tuple[int, int]]:
+        """Read the bills back to ``oldest``'s year; return the months that changed.
+
+        Normally this year's (and last year's in January, while December can
+        still change); a first import reads every year it covers.
+        """
         local_now = dt_util.as_local(now)
         first_year = local_now.year - 1 if local_now.month == 1 else local_now.year
-        backfill_from: datetime | None = None
-        if await async_last_start(self.hass, self.statistic_ids["cost"]) is None:
-            backfill_from = local_month_start(now - self._backfill)
-            first_year = min(first_year, dt_util.as_local(backfill_from).year)
+        first_year = min(first_year, dt_util.as_local(oldest).year)
         fetched: list[MonthlyUsage] = []
         for year in range(first_year, local_now.year + 1):
             fetched.extend(
                 await self.client.historical_data(self.service_account_id, year)
             )
+        changed = set()
         for month in fetched:
-            self._months[month.year, month.month] = month
+            key = (month.year, month.month)
+            if month_bounds(*key)[0] > now:
+                LOGGER.warning("Omnimetic sent a bill for %s-%02d; ignored", *key)
+                continue
+            if self._months.get(key) != month:
+                changed.add(key)
+            self._months[key] = month
         self._months_fetched = now
         oldest_kept = dt_util.as_local(local_month_start(now, months_back=13))
         self._months = {
@@ -264,7 +442,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             for key, value in self._months.items()
             if key >= (oldest_kept.year, oldest_kept.month)
         }
-        await self._import_cost(fetched, backfill_from)
+        return changed
 
     async def _import_hourly(self, readings: Iterable[IntervalReading]) -> None:
         """Import consumption, on-peak and off-peak hours as statistics."""
@@ -289,37 +467,84 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
                 DOMAIN,
                 StatisticSeries(
                     statistic_id=self.statistic_ids[key],
-                    name=f"{self.config_entry.title} {label}",
+                    name=f"{self._label} {label}",
                     unit=UnitOfEnergy.KILO_WATT_HOUR,
                     unit_class=EnergyConverter.UNIT_CLASS,
                     points=[(hour, round(totals[hour][index], 3)) for hour in hours],
                 ),
             )
 
-    async def _import_cost(
-        self, months: list[MonthlyUsage], backfill_from: datetime | None
-    ) -> None:
-        """Import each bill at the first hour of its month, local time."""
-        points: dict[datetime, float] = {}
-        for month in months:
-            if month.amount is None:
+    async def _spread_costs(self, months: Iterable[tuple[int, int]]) -> None:
+        """Spread each month's bill over its stored hours, by their energy.
+
+        The monthly sum stays the bill; daily and hourly cost follow the
+        energy (the month's effective price). The running month is spread
+        over the hours known so far and re-spread as its bill grows. A month
+        whose hours start late (the first month of the backfill) is priced
+        at the bill's effective price where the bill states its energy.
+        A bill without a usable amount leaves the stored month as it was.
+        """
+        for key in sorted(months):
+            bill = self._months.get(key)
+            if bill is None or bill.amount is None:
                 continue
-            local_start = datetime(
-                month.year, month.month, 1, tzinfo=dt_util.get_default_time_zone()
+            start, end = month_bounds(*key)
+            energy, cost = await get_instance(self.hass).async_add_executor_job(
+                _month_states, self.hass, self.statistic_ids, start, end
             )
-            # Statistics rows start on a UTC hour; zones with a half-hour
-            # offset put a month's start mid-hour, so take that hour.
-            start = hour_floor(local_start)
-            if backfill_from is None or start >= hour_floor(backfill_from):
-                points[start] = month.amount
-        await async_import_series(
-            self.hass,
-            DOMAIN,
-            StatisticSeries(
-                statistic_id=self.statistic_ids["cost"],
-                name=f"{self.config_entry.title} cost",
-                unit=self.currency,
-                unit_class=None,
-                points=sorted(points.items()),
-            ),
-        )
+            hours = sorted(energy)
+            if not hours:
+                continue
+            weights = [energy[hour] for hour in hours]
+            if hours[0] - start >= timedelta(days=1) and bill.energy_kwh:
+                price = bill.amount / bill.energy_kwh
+                values = [weight * price for weight in weights]
+            else:
+                values = spread_by_weight(bill.amount, weights)
+            # Not rounded: the parts add up to the bill exactly.
+            points = dict(zip(hours, values, strict=True))
+            # Rows of this month that no longer carry cost (the lump an
+            # older version put on the month's first hour) become 0.
+            for hour in cost:
+                points.setdefault(hour, 0.0)
+            points.setdefault(start, 0.0)
+            if all(
+                hour in cost and math.isclose(cost[hour], value, abs_tol=1e-6)
+                for hour, value in points.items()
+            ):
+                continue
+            await async_merge_series(
+                self.hass,
+                DOMAIN,
+                StatisticSeries(
+                    statistic_id=self.statistic_ids["cost"],
+                    name=f"{self._label} cost",
+                    unit=self.currency,
+                    unit_class=None,
+                    points=sorted(points.items()),
+                ),
+            )
+            await self._recorder_synced()
+
+
+def _states(
+    hass: HomeAssistant, statistic: str, start: datetime, end: datetime | None
+) -> dict[datetime, float]:
+    """Return the stored value of each hour of a statistic in [start, end)."""
+    stats = statistics_during_period(
+        hass, start, end, {statistic}, "hour", None, {"state"}
+    )
+    return {
+        datetime.fromtimestamp(row["start"], UTC): float(row.get("state") or 0.0)
+        for row in stats.get(statistic, [])
+    }
+
+
+def _month_states(
+    hass: HomeAssistant, ids: dict[str, str], start: datetime, end: datetime
+) -> tuple[dict[datetime, float], dict[datetime, float]]:
+    """Return a month's stored consumption and cost, by hour."""
+    return (
+        _states(hass, ids["consumption"], start, end),
+        _states(hass, ids["cost"], start, end),
+    )

@@ -3,16 +3,20 @@
 from dataclasses import asdict
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_CLIENT_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_CLIENT_SECRET
+from .const import CONF_CLIENT_SECRET, CONF_SERVICE_ACCOUNT_ID
 from .coordinator import OmnimeticConfigEntry
 
+# What identifies a household or a person: the credentials, the service
+# account (it names one meter at one address), the address and names.
 TO_REDACT = {
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
+    CONF_SERVICE_ACCOUNT_ID,
+    "id",
     "address",
     "legal_names",
     "external_id",
@@ -39,7 +43,10 @@ async def async_get_config_entry_diagnostics(
             "has_peak_split": any(r.on_peak_kwh is not None for r in data.readings),
         },
         "months": [asdict(month) for _, month in sorted(data.months.items())],
-        "statistic_ids": coordinator.statistic_ids,
+        # The ids carry the service account id: show only which exist.
+        "statistic_ids": dict.fromkeys(coordinator.statistic_ids, REDACTED),
+        "interval_range_days": coordinator.client.range_days,
+        "update_interval": str(coordinator.update_interval),
         "token_requests": coordinator.client.token_requests,
         "last_update_success": coordinator.last_update_success,
     }

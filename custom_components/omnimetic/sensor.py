@@ -118,6 +118,8 @@ SENSORS: tuple[OmnimeticSensorEntityDescription, ...] = (
     OmnimeticSensorEntityDescription(
         key="on_peak_share",
         translation_key="on_peak_share",
+        # Derived; few users need it, so it starts disabled.
+        entity_registry_enabled_default=False,
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
@@ -126,6 +128,7 @@ SENSORS: tuple[OmnimeticSensorEntityDescription, ...] = (
     OmnimeticSensorEntityDescription(
         key="newest_data",
         translation_key="newest_data",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda data: data.newest_reading,

@@ -3,6 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 import re
+from typing import BinaryIO
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -41,15 +42,28 @@ def export_file_name(service_account_id: str, when: datetime) -> str:
     return f"omnimetic_{safe_id}_{when:%Y-%m-%d}.xlsx"
 
 
-def _write(path: Path, content: bytes) -> None:
+def _open(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(content)
+    return path.open("wb")
+
+
+def _finish(handle: BinaryIO, tmp: Path, path: Path) -> None:
+    handle.close()
     tmp.replace(path)
 
 
+def _discard(handle: BinaryIO, tmp: Path) -> None:
+    handle.close()
+    tmp.unlink(missing_ok=True)
+
+
 async def _async_export_usage(call: ServiceCall) -> ServiceResponse:
-    """Download the account's data export and store it under the config folder."""
+    """Download the account's data export and store it under the config folder.
+
+    The body is streamed to a temporary file beside the target (never held
+    in memory as a whole) and renamed only when it was a complete workbook;
+    the client refuses a body that is not an .xlsx or is too large.
+    """
     hass = call.hass
     entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
     entry: OmnimeticConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
@@ -66,26 +80,42 @@ async def _async_export_usage(call: ServiceCall) -> ServiceResponse:
             translation_placeholders={"title": entry.title},
         )
     coordinator = entry.runtime_data
+    path = Path(hass.config.path(EXPORT_FOLDER)) / export_file_name(
+        coordinator.service_account_id, dt_util.now()
+    )
+    tmp = path.with_suffix(".part")
     try:
-        content = await coordinator.client.download_data(coordinator.service_account_id)
+        handle = await hass.async_add_executor_job(_open, tmp)
+    except OSError as err:
+        raise _write_failed(path, err) from err
+
+    async def write(chunk: bytes) -> None:
+        await hass.async_add_executor_job(handle.write, chunk)
+
+    try:
+        size = await coordinator.client.download_data(
+            coordinator.service_account_id, write
+        )
+        await hass.async_add_executor_job(_finish, handle, tmp, path)
     except OmnimeticError as err:
+        await hass.async_add_executor_job(_discard, handle, tmp)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="export_failed",
             translation_placeholders={"error": str(err)},
         ) from err
-    path = Path(hass.config.path(EXPORT_FOLDER)) / export_file_name(
-        coordinator.service_account_id, dt_util.now()
-    )
-    try:
-        await hass.async_add_executor_job(_write, path, content)
     except OSError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="export_write_failed",
-            translation_placeholders={"path": str(path), "error": str(err)},
-        ) from err
-    return {"path": str(path), "size": len(content)}
+        await hass.async_add_executor_job(_discard, handle, tmp)
+        raise _write_failed(path, err) from err
+    return {"path": str(path), "size": size}
+
+
+def _write_failed(path: Path, err: OSError) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="export_write_failed",
+        translation_placeholders={"path": str(path), "error": str(err)},
+    )
 
 
 @callback

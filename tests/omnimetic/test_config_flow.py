@@ -6,7 +6,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_CLIENT_ID, CONF_CURRENCY, CONF_URL
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -73,7 +73,11 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, simulator_url: str) 
         ("server", "cannot_connect"),
         ("unreachable", "cannot_connect"),
         ("url", "invalid_url"),
+        ("userinfo", "invalid_url"),
         ("crash", "unknown"),
+        ("dots", "invalid_service_account_id"),
+        ("path", "invalid_service_account_id"),
+        ("short", "invalid_service_account_id"),
     ],
 )
 async def test_user_flow_errors_and_recovery(
@@ -103,13 +107,25 @@ async def test_user_flow_errors_and_recovery(
             form[CONF_ADVANCED] = {CONF_URL: "http://127.0.0.1:9/api"}
         case "url":
             form[CONF_ADVANCED] = {CONF_URL: "http://app.omnimetic.com/api"}
+        case "userinfo":
+            form[CONF_ADVANCED] = {CONF_URL: "https://user:pass@app.omnimetic.com/api"}
         case "crash":
             crash.start()
+        case "dots":
+            # 8.6: ids that would leave their URL path segment.
+            form[CONF_SERVICE_ACCOUNT_ID] = ".."
+        case "path":
+            form[CONF_SERVICE_ACCOUNT_ID] = (
+                f"x/../{OmnimeticSimulator.SERVICE_ACCOUNT_ID}"
+            )
+        case "short":
+            form[CONF_SERVICE_ACCOUNT_ID] = "ab-12"
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     if breakage == "crash":
         crash.stop()
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": error}
+    field = CONF_SERVICE_ACCOUNT_ID if error == "invalid_service_account_id" else "base"
+    assert result["errors"] == {field: error}
 
     with patch("custom_components.omnimetic.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
@@ -191,7 +207,10 @@ async def test_reconfigure_refuses_another_account(
     result = await init_integration.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        _form(init_integration.data[CONF_URL], **{CONF_SERVICE_ACCOUNT_ID: "another"}),
+        _form(
+            init_integration.data[CONF_URL],
+            **{CONF_SERVICE_ACCOUNT_ID: "0123456789abcdef01234567"},
+        ),
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_service_account"
@@ -214,3 +233,29 @@ async def test_options_flow(
     )
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "EUR"
+
+
+async def test_options_flow_rejects_unusable_numbers(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """8.11: "nan" passes the number selector; it is a form error, then fixed.
+
+    Infinite, out-of-range and non-numeric values are already refused by the
+    selector's own schema (a form error in the frontend, not a crash).
+    """
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    for days in ("inf", "-inf", 0, 3651, "x"):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.options.async_configure(
+                result["flow_id"], {CONF_CURRENCY: "EUR", CONF_BACKFILL_DAYS: days}
+            )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CURRENCY: "EUR", CONF_BACKFILL_DAYS: "nan"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BACKFILL_DAYS: "invalid_backfill_days"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CURRENCY: "EUR", CONF_BACKFILL_DAYS: 60}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options[CONF_BACKFILL_DAYS] == 60

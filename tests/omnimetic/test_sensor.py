@@ -31,6 +31,7 @@ PREFIX = f"sensor.omnimetic_{ACCOUNT}"
 @pytest.mark.parametrize("backfill_days", [45])
 async def test_entities(
     hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
     init_integration: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
@@ -47,6 +48,7 @@ async def test_entities(
 
 async def test_values_match_simulator(
     hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
     simulator: OmnimeticSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
@@ -192,3 +194,17 @@ async def test_rate_limit_without_retry_after_backs_off(
         await hass.async_block_till_done(wait_background_tasks=True)
     assert simulator.counters["interval_data"] == 3
     assert init_integration.runtime_data.last_update_success
+
+
+async def test_derived_sensors_start_disabled(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """12.14: the on-peak share and the newest-data timestamp start disabled."""
+    for suffix in ("on_peak_share_this_month", "newest_data"):
+        entry = entity_registry.async_get(f"{PREFIX}_{suffix}")
+        assert entry is not None
+        assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+        assert hass.states.get(f"{PREFIX}_{suffix}") is None
+    assert hass.states.get(f"{PREFIX}_energy_yesterday") is not None

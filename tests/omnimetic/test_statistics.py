@@ -1,6 +1,7 @@
 """External statistics of the Omnimetic integration against the simulator's ground truth."""
 
 from datetime import UTC, datetime, timedelta
+import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -24,6 +25,9 @@ CONSUMPTION = f"omnimetic:{ACCOUNT}_energy_consumption"
 ON_PEAK = f"omnimetic:{ACCOUNT}_energy_on_peak"
 OFF_PEAK = f"omnimetic:{ACCOUNT}_energy_off_peak"
 COST = f"omnimetic:{ACCOUNT}_cost"
+WINDOW_75 = (datetime.fromisoformat(NOW) - timedelta(days=75)).replace(
+    minute=0, second=0, microsecond=0
+)
 # Where the default test entry (14 days of backfill) starts its statistics.
 WINDOW_START = (datetime.fromisoformat(NOW) - timedelta(days=14)).replace(
     minute=0, second=0, microsecond=0
@@ -99,27 +103,118 @@ async def test_backfill_matches_ground_truth_across_dst(
     assert metadata[COST][1]["unit_class"] is None
 
 
+async def _cost_by_month(
+    hass: HomeAssistant,
+) -> tuple[dict[tuple[int, int], float], list[dict[str, Any]]]:
+    """Return the stored cost summed per local month, and the rows."""
+    rows = await async_stored_rows(hass, COST)
+    tz = dt_util.get_default_time_zone()
+    months: dict[tuple[int, int], float] = {}
+    for row in rows:
+        local = datetime.fromtimestamp(row["start"], tz)
+        months[local.year, local.month] = months.get((local.year, local.month), 0.0)
+        months[local.year, local.month] += row["state"]
+    return months, rows
+
+
+def _assert_sums_continuous(rows: list[dict[str, Any]]) -> None:
+    """Each row's sum is the previous sum plus its value; never decreasing."""
+    for before, row in itertools.pairwise(rows):
+        assert row["sum"] == pytest.approx(before["sum"] + row["state"], abs=1e-5)
+        assert row["sum"] >= before["sum"] - 1e-9
+
+
 @pytest.mark.parametrize("backfill_days", [75])
-async def test_cost_rows_at_local_month_start(
+async def test_cost_spread_over_hours_by_energy(
     hass: HomeAssistant,
     simulator: OmnimeticSimulator,
     init_integration: MockConfigEntry,
 ) -> None:
-    """Each bill sits on the first hour of its month in local time; sums add up."""
+    """12.4: each bill is spread over its month's hours by kWh; monthly sums exact."""
     account = simulator.service_accounts[ACCOUNT]
-    tz = dt_util.get_default_time_zone()
-    months = [(2026, 8), (2026, 9), (2026, 10), (2026, 11)]
-    expected = [
-        (
-            datetime(year, month, 1, tzinfo=tz).astimezone(UTC),
-            simulator.month_summary(account, year, month)["cents"] / 100,
+    months, rows = await _cost_by_month(hass)
+    assert set(months) == {(2026, 8), (2026, 9), (2026, 10), (2026, 11)}
+    for key in ((2026, 9), (2026, 10), (2026, 11)):
+        assert months[key] == pytest.approx(
+            simulator.month_summary(account, *key)["cents"] / 100, abs=1e-6
         )
-        for year, month in months
+    # August starts inside the backfill: its hours cost the month's
+    # effective price, so the part imported is the part of the bill.
+    august = simulator.month_summary(account, 2026, 8)
+    start, end = (
+        datetime(2026, 8, 1, tzinfo=dt_util.get_default_time_zone()),
+        datetime(2026, 9, 1, tzinfo=dt_util.get_default_time_zone()),
+    )
+    imported = account.meter.total(max(start.astimezone(UTC), WINDOW_75), end)
+    assert months[2026, 8] == pytest.approx(
+        august["cents"] / 100 * imported / august["total_kwh"], rel=1e-3
+    )
+    # Within a month, cost follows energy: every hour at the month's price.
+    energy = {
+        r["start"]: r["state"] for r in await async_stored_rows(hass, CONSUMPTION)
+    }
+    october = [
+        r
+        for r in rows
+        if datetime.fromtimestamp(r["start"], UTC)
+        >= datetime(2026, 10, 1, 7, tzinfo=UTC)
+        and datetime.fromtimestamp(r["start"], UTC)
+        < datetime(2026, 11, 1, 7, tzinfo=UTC)
     ]
-    _assert_series(await async_stored_rows(hass, COST), expected)
-    # A month that starts in daylight saving time, and one that does not.
-    assert expected[2][0] == datetime(2026, 10, 1, 7, tzinfo=UTC)
-    assert expected[3][0] == datetime(2026, 11, 1, 7, tzinfo=UTC)
+    price = months[2026, 10] / sum(energy[r["start"]] for r in october)
+    for row in october:
+        assert row["state"] == pytest.approx(energy[row["start"]] * price, abs=1e-5)
+    assert len(october) == 31 * 24
+    _assert_sums_continuous(rows)
+
+
+async def test_running_month_cost_follows_the_bill(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """12.4: as the running month's bill grows, its spread is kept current."""
+    account = simulator.service_accounts[ACCOUNT]
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    months, rows = await _cost_by_month(hass)
+    assert months[2026, 11] == pytest.approx(
+        simulator.month_summary(account, 2026, 11)["cents"] / 100, abs=1e-6
+    )
+    newest = datetime.fromtimestamp(rows[-1]["start"], UTC)
+    assert newest == simulator.data_end() - timedelta(hours=1)
+    _assert_sums_continuous(rows)
+
+
+@pytest.mark.parametrize("backfill_days", [45])
+async def test_rewritten_month_resums_later_rows(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """8.3: a corrected older bill re-sums every later row; a null bill changes nothing."""
+    account = simulator.service_accounts[ACCOUNT]
+    # A correction in October (outside the re-read window) changes its bill.
+    corrected = datetime(2026, 10, 20, 12, tzinfo=UTC)
+    account.meter.correct(corrected, account.meter.value(corrected) + 100.0)
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    months, rows = await _cost_by_month(hass)
+    for key in ((2026, 10), (2026, 11)):
+        assert months[key] == pytest.approx(
+            simulator.month_summary(account, *key)["cents"] / 100, abs=1e-6
+        )
+    _assert_sums_continuous(rows)
+    total = rows[-1]["sum"]
+
+    # The newest bill turns null, then NaN: the stored month stays as it was.
+    for kind in ("null_amount", "nan_amount"):
+        simulator.hostile = {kind}
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
+        assert init_integration.runtime_data.last_update_success
+        months, rows = await _cost_by_month(hass)
+        assert rows[-1]["sum"] == pytest.approx(total, abs=1e-6)
+        _assert_sums_continuous(rows)
 
 
 async def test_second_run_without_new_data_changes_nothing(
