@@ -14,6 +14,7 @@ from .coordinator import (
     ESmartCoordinator,
     ESmartRuntime,
     WattmeterCoordinator,
+    message_store,
 )
 from .services import async_setup_services
 
@@ -60,3 +61,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ESmartConfigEntry) -> bo
 async def async_unload_entry(hass: HomeAssistant, entry: ESmartConfigEntry) -> bool:
     """Unload a config entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ESmartConfigEntry) -> None:
+    """Forget the entry's seen message ids when it is deleted."""
+    await message_store(hass, entry.entry_id).async_remove()

@@ -19,6 +19,7 @@ from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
@@ -124,6 +125,11 @@ class ESmartData:
     """Spot prices of today and tomorrow by price area."""
 
 
+def message_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, list[str]]]:
+    """Return the store of an entry's seen message ids."""
+    return Store(hass, 1, f"{DOMAIN}.{entry_id}.messages")
+
+
 def contract_key(contract: Contract) -> str:
     """Return the key of a contract within one entry."""
     return f"{contract.customer_id}_{contract.contract_no}"
@@ -166,6 +172,9 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         self.new_messages: list[tuple[str, Message]] = []
         """Messages first seen by the latest refresh (for the event entity)."""
         self._seen_messages: set[str] | None = None
+        # Seen message ids outlive a restart: a message that arrived while
+        # Home Assistant was stopped still fires, none fires twice.
+        self._store: Store[dict[str, list[str]]] = message_store(hass, entry.entry_id)
 
     def statistic_ids(self, contract: Contract) -> tuple[str, str]:
         """Return the consumption and cost statistic ids of a contract."""
@@ -192,6 +201,9 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         """Learn the user's customer ids once (they change only by contract)."""
         result = await self._guarded(self.client.authenticate())
         self.customer_ids = result.customer_ids
+        stored = await self._store.async_load()
+        if stored is not None and isinstance(stored.get("seen"), list):
+            self._seen_messages = {str(value) for value in stored["seen"]}
 
     @override
     async def _async_update_data(self) -> ESmartData:
@@ -252,8 +264,11 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         self._contracts = contracts
         self._customers = customers
         # Old ids are kept: a message on page 2 that comes back is not new.
+        before = self._seen_messages
         self._seen_messages = (self._seen_messages or set()) | seen
         self.new_messages = new_messages
+        if self._seen_messages != before:
+            await self._store.async_save({"seen": sorted(self._seen_messages)})
         return ESmartData(
             contracts=dict(contracts),
             customers=dict(customers),

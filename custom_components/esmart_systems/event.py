@@ -43,10 +43,24 @@ class MessageEvent(ESmartEntity[ESmartCoordinator], EventEntity):
         self._fired: set[str] = set()
         self._attr_event_types = [EVENT_MESSAGE]
 
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Fire for messages the first refresh found (they came while stopped)."""
+        await super().async_added_to_hass()
+        if self._fire_new():
+            self.async_write_ha_state()
+
     @callback
     @override
     def _handle_coordinator_update(self) -> None:
         """Fire for every message the latest refresh saw first."""
+        self._fire_new()
+        super()._handle_coordinator_update()
+
+    @callback
+    def _fire_new(self) -> bool:
+        """Trigger one event per new message of this customer; tell if any."""
+        fired = False
         for customer_id, message in self.coordinator.new_messages:
             if customer_id != self._customer_id or message.id in self._fired:
                 continue
@@ -62,4 +76,5 @@ class MessageEvent(ESmartEntity[ESmartCoordinator], EventEntity):
                     "sent": message.sent.isoformat() if message.sent else None,
                 },
             )
-        super()._handle_coordinator_update()
+            fired = True
+        return fired

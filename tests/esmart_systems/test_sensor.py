@@ -3,6 +3,7 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta
 import json
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
@@ -292,3 +293,30 @@ async def test_dynamic_and_stale_devices(
         (DOMAIN, "power_1002_5004"), init_integration.entry_id
     )
     assert _state(hass, "power_1002_5004_energy_yesterday") != STATE_UNAVAILABLE
+
+
+async def test_message_while_stopped_fires_after_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    simulator: ESmartSystemsSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Seen ids are stored: a message sent while unloaded fires once after start."""
+    key = f"esmart_systems.{init_integration.entry_id}.messages"
+    assert hass_storage[key]["data"] == {"seen": ["1", "2"]}
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    simulator.add_message(1001, "While stopped", "Planned work tonight.")
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    entity_id = _entity_id(hass, "event", "power_customer_1001_message")
+    fired = hass.states.get(entity_id)
+    assert fired is not None
+    assert fired.attributes["subject"] == "While stopped"
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    again = hass.states.get(entity_id)
+    assert again is not None
+    assert again.state == fired.state
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
