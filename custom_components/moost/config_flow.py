@@ -22,7 +22,6 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -50,6 +49,7 @@ from .api import (
     MoostNotFoundError,
 )
 from .common.api_helpers import validate_base_url
+from .common.ha import url_section
 from .const import (
     BUILDING_ID_PATTERN,
     CITY_PATTERN,
@@ -89,16 +89,7 @@ def _credentials_schema(defaults: Mapping[str, Any]) -> dict[Any, Any]:
             CONF_CLIENT_ID, default=defaults.get(CONF_CLIENT_ID, probatio.UNDEFINED)
         ): str,
         probatio.Required(CONF_CLIENT_SECRET): _PASSWORD,
-        probatio.Required(CONF_ADVANCED): section(
-            probatio.Schema(
-                {
-                    probatio.Required(
-                        CONF_URL, default=defaults.get(CONF_URL, DEFAULT_URL)
-                    ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
-                }
-            ),
-            {"collapsed": True},
-        ),
+        **url_section(DEFAULT_URL, defaults.get(CONF_URL)),
     }
 
 
