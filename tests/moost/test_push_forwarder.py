@@ -311,6 +311,8 @@ async def test_a_household_day(
         == len(simulator.received())
     )
     assert simulator.counters["historical"] == 0
+    # 24 h 15 min of MOOST: the token was renewed once
+    assert simulator.counters["token"] == 2
     assert len(day_events) < 25 * 96
     assert all(not e["historical"] for e in day_events)
     # the devices MOOST knows, as the Device schema requires them

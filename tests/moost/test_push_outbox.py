@@ -164,6 +164,7 @@ async def test_poison_single_and_in_batch(
     assert len(received) == len({e.key() for e in received})
     assert box.dropped == 2
     assert len(box) == 0
+    assert box._limit == 500
     assert caplog.text.count("refused the SWITCH_STATE event") == 1
     assert caplog.text.count("refused the DEVICE_STATUS event") == 1
     await box.async_stop()

@@ -315,6 +315,9 @@ class Outbox:
             return False
         self._backoff.reset()
         self._auth_logged = False
+        if historical:
+            # Grow back after halving, in case the 400 was not one event's.
+            self._limit = min(BATCH_SIZE, self._limit * 2)
         self._delivered_now(batch, historical)
         return True
 
