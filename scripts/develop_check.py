@@ -9,6 +9,7 @@ the Energy dashboard and the integrations page, and fails when:
 - a device of an integration (names from ``dev_bootstrap.py --summary``) is
   not on the dashboard it lands on, or a config entry did not load;
 - the Energy dashboard shows its setup wizard, or no data for this month;
+- an integration's config-flow form does not open or shows an error;
 - Home Assistant logged an error.
 """
 
@@ -18,9 +19,10 @@ from pathlib import Path
 import re
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import Page, sync_playwright
+if TYPE_CHECKING:  # the test venv has no playwright; the check's venv has
+    from playwright.sync_api import Page  # type: ignore[import-not-found,unused-ignore]
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -144,6 +146,29 @@ class Check:
         if not entries:
             self.fail("no config entries were created")
 
+    def config_flows(self, domains: list[str]) -> None:
+        """Each integration's first config-flow form opens and renders."""
+        for domain in domains:
+            self.page.goto(
+                f"{self.url}/config/integrations/dashboard/add?domain={domain}",
+                timeout=TIMEOUT_MS,
+            )
+            self.settle()
+            try:  # "Do you want to set up <name>?"
+                self.page.get_by_role("button", name="OK").first.click(timeout=10_000)
+                self.page.locator("ha-form").first.wait_for(
+                    state="visible", timeout=20_000
+                )
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError
+                self.shot(f"flow_{domain}")
+                self.fail(f"{domain}: the config flow's form did not open")
+                continue
+            self.page.wait_for_timeout(1000)
+            self.shot(f"flow_{domain}")
+            for text in ("could not be loaded", "Unknown error", "Invalid handler"):
+                if self.page.get_by_text(text, exact=False).count():
+                    self.fail(f"{domain}: the config flow shows {text!r}")
+
 
 def main() -> int:
     """Run the check; return the exit code."""
@@ -160,6 +185,8 @@ def main() -> int:
         old.unlink()
     started = time.monotonic()
     console: list[str] = []
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium, args=CHROMIUM_ARGS
@@ -182,6 +209,7 @@ def main() -> int:
             check.overview(summary["devices"])
             check.energy()
             check.integrations(summary["entries"])
+            check.config_flows(sorted(summary["devices"]))
         finally:
             browser.close()
     for line in console:

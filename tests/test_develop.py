@@ -43,6 +43,7 @@ from scripts.dev_bootstrap import (
     requirements,
     stored_port,
 )
+from scripts.develop_check import LANDING, log_errors
 
 
 def test_configuration_loads_no_default_config_and_no_http() -> None:
@@ -358,3 +359,33 @@ def test_integration_exists(tmp_path: Path) -> None:
 def test_develop_script_is_executable() -> None:
     """``scripts/develop`` is run directly (README, CI)."""
     assert os.access(Path(dev_bootstrap.ROOT) / "scripts" / "develop", os.X_OK)
+
+
+def test_check_reads_error_records(tmp_path: Path) -> None:
+    """The browser check fails on HA's ERROR/CRITICAL records only."""
+    log = tmp_path / "hass.out"
+    log.write_text(
+        "2026-11-28 09:05:27.343+00:00 WARNING (MainThread) [homeassistant.bootstrap] Skipping pip\n"
+        "2026-11-28 09:05:28.607+00:00 ERROR (MainThread) [haffmpeg.core] FFmpeg fails\n"
+        "Traceback (most recent call last):\n"
+        "  ERROR inside a traceback line\n"
+        "2026-11-28 09:05:29.000+00:00 CRITICAL (MainThread) [homeassistant] boom\n"
+        "2026-11-28 09:05:30.000+00:00 DEBUG (MainThread) [custom_components.x] ERROR in a message\n"
+    )
+    assert [line.split()[2] for line in log_errors(log)] == ["ERROR", "CRITICAL"]
+
+
+@pytest.mark.parametrize(
+    ("url", "landed"),
+    [
+        ("http://127.0.0.1:8123/dashboard-devices/0", True),
+        ("http://127.0.0.1:8123/home/overview", True),
+        ("http://127.0.0.1:8123/lovelace/0", True),
+        ("http://127.0.0.1:8123/auth/authorize?response_type=code", False),
+        ("http://127.0.0.1:8123/onboarding.html", False),
+        ("http://127.0.0.1:8123/homeassistant-login", False),
+    ],
+)
+def test_check_landing(url: str, landed: bool) -> None:
+    """Only a dashboard counts as landed."""
+    assert bool(LANDING.search(url)) is landed
