@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 import logging
 import math
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.const import (
     ATTR_UNIT_OF_MEASUREMENT,
@@ -54,6 +54,10 @@ from .aggregator import Aggregator, InputKind, Measurement
 from .energy_prefs import GATEWAY_ID, Plan, async_build_plan
 from .history import async_send_history
 from .outbox import Outbox
+
+if TYPE_CHECKING:
+    # coordinator.py imports this package for its own annotations.
+    from custom_components.moost.coordinator import MoostConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -151,7 +155,9 @@ def read_value(state: State | None, kind: InputKind) -> float | None:
 class MoostForwarder:
     """Forward one building's measurements to MOOST."""
 
-    def __init__(self, hass: HomeAssistant, entry: Any, client: MoostClient) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: MoostConfigEntry, client: MoostClient
+    ) -> None:
         """Prepare; nothing runs before :meth:`async_start`."""
         self._hass = hass
         self._entry = entry
