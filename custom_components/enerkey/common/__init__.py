@@ -1,0 +1,1 @@
+"""Code shared by the integrations, vendored into each (see scripts/sync-common)."""

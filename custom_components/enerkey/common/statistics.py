@@ -1,0 +1,406 @@
+"""Import of hourly external statistics for the Energy dashboard.
+
+Vendor-neutral: it turns a series of (hour start, value) points into recorder
+rows whose running ``sum`` continues from what is already stored. Re-importing
+a window overwrites its rows (the recorder keys them by statistic and start),
+so corrections land and no hour is ever duplicated.
+
+Vendor data is untrusted. Long-term statistics are years of a user's history
+that no later refresh repairs, so every point is checked here, once, for
+every integration (:func:`sanitize_points`): a point that is not a finite
+number, is negative, is implausibly large for its unit (:data:`MAX_PER_ROW`),
+starts in the future or not on a whole hour is dropped with one warning per
+series and refresh; two points of one hour keep the last one (the vendor's
+newest word). The running sum therefore never decreases.
+
+Canonical copy: ``common/statistics.py`` at the repository root; each
+integration carries a byte-identical copy (``scripts/sync-common``,
+checked by ``tests/test_common.py``). Edit the canonical file.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+import hashlib
+import logging
+import math
+import re
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+    statistics_during_period,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
+
+_LOGGER = logging.getLogger(__name__)
+
+# How far back to look for the row before a window when it is not the newest
+# stored row nor the hour just before; a longer gap falls back to reading the
+# whole history (rare, and only once).
+_LOOKBACK = timedelta(days=35)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+FUTURE_TOLERANCE = timedelta(hours=1)
+"""A row may start this far after now (clock skew); later ones are dropped."""
+
+MAX_PER_ROW: dict[str | None, float] = {
+    # One row is an hour or, for monthly vendors, a month of a whole estate
+    # portfolio: the bounds are far above any real meter and far below what
+    # overflows a running sum of decades of rows.
+    EnergyConverter.UNIT_CLASS: 1e9,  # kWh: 1 TWh in one row
+    VolumeConverter.UNIT_CLASS: 1e8,  # m³
+    None: 1e10,  # money and units without a class
+}
+"""The largest plausible value of one row, per unit class, in its base unit."""
+
+_BASE_UNIT = {
+    EnergyConverter.UNIT_CLASS: "kWh",
+    VolumeConverter.UNIT_CLASS: "m³",
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatisticSeries:
+    """Points of one external statistic, oldest first, hour-aligned UTC."""
+
+    statistic_id: str
+    name: str
+    unit: str | None
+    unit_class: str | None
+    points: Sequence[tuple[datetime, float]]
+    allow_negative: bool = field(default=False)
+    """A net series (export minus import) may go down; consumption never."""
+
+
+def hour_floor(moment: datetime) -> datetime:
+    """Return the start of the UTC hour containing ``moment``."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def local_month_start(moment: datetime, months_back: int = 0) -> datetime:
+    """Return the first whole UTC hour inside a local calendar month.
+
+    In HA's time zone; in UTC. In half-hour zones (Asia/Kolkata,
+    Australia/Adelaide, America/St_Johns) the local midnight is not a whole
+    UTC hour: flooring it would put the month's row into the previous month,
+    so the start is rounded up to the next whole hour instead.
+    """
+    local = dt_util.as_local(moment)
+    index = local.year * 12 + local.month - 1 - months_back
+    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=local.tzinfo)
+    utc = start.astimezone(UTC)
+    floored = utc.replace(minute=0, second=0, microsecond=0)
+    return floored if floored == utc else floored + timedelta(hours=1)
+
+
+def spread_by_weight(total: float, weights: Sequence[float]) -> list[float]:
+    """Split ``total`` over slots in proportion to ``weights``, summing exactly.
+
+    A monthly bill spread over the month's hours by their energy: daily and
+    hourly cost become meaningful, the month's sum stays the bill. Without
+    any positive weight the total is spread evenly. Non-finite or negative
+    weights count as zero.
+    """
+    if not weights:
+        return []
+    clean = [w if math.isfinite(w) and w > 0 else 0.0 for w in weights]
+    whole = math.fsum(clean)
+    if whole <= 0:
+        clean = [1.0] * len(weights)
+        whole = float(len(weights))
+    parts = [total * w / whole for w in clean]
+    # The last slot takes the rounding remainder so the parts add up exactly.
+    parts[-1] = total - math.fsum(parts[:-1])
+    return parts
+
+
+def _plausible_limit(unit: str | None, unit_class: str | None) -> float:
+    """Return the largest plausible row value in ``unit``."""
+    limit = MAX_PER_ROW.get(unit_class, MAX_PER_ROW[None])
+    base = _BASE_UNIT.get(unit_class or "")
+    if base is None or unit is None or unit == base:
+        return limit
+    converter = (
+        EnergyConverter if unit_class == EnergyConverter.UNIT_CLASS else VolumeConverter
+    )
+    try:
+        return converter.convert(limit, base, unit)
+    except KeyError, ValueError, TypeError:  # a unit the converter does not know
+        return limit
+
+
+def sanitize_points(
+    series: StatisticSeries, now: datetime | None = None
+) -> list[tuple[datetime, float]]:
+    """Return the series' usable points: sorted, one per hour, plausible.
+
+    Dropped points are logged once per series (the reason and how many):
+    the vendor's data is wrong, not ours, and the rest of it is still used.
+    """
+    latest = (now or dt_util.utcnow()) + FUTURE_TOLERANCE
+    limit = _plausible_limit(series.unit, series.unit_class)
+    kept: dict[datetime, float] = {}
+    dropped: dict[str, int] = {}
+    duplicates = 0
+    for start, value in series.points:
+        reason = None
+        if not isinstance(start, datetime) or start.tzinfo is None:
+            reason = "no time zone"
+        elif start.minute or start.second or start.microsecond:
+            reason = "not on a whole hour"
+        elif start > latest:
+            reason = "in the future"
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            reason = "not a number"
+        elif not math.isfinite(value):
+            reason = "not finite"
+        elif value < 0 and not series.allow_negative:
+            reason = "negative"
+        elif abs(value) > limit:
+            reason = "implausibly large"
+        if reason is not None:
+            dropped[reason] = dropped.get(reason, 0) + 1
+            continue
+        key = start.astimezone(UTC)
+        if key in kept:
+            duplicates += 1
+        kept[key] = float(value)
+    if dropped:
+        _LOGGER.warning(
+            "Skipped vendor rows of %s: %s",
+            series.statistic_id,
+            ", ".join(f"{count} {reason}" for reason, count in sorted(dropped.items())),
+        )
+    if duplicates:
+        _LOGGER.warning(
+            "%s: %d hours came more than once; the last value of each is kept",
+            series.statistic_id,
+            duplicates,
+        )
+    return sorted(kept.items())
+
+
+async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
+    """Return the start of the newest stored row that is not in the future.
+
+    A row a vendor once dated years ahead must not become the cursor of the
+    next refresh (no new hour would ever be imported again):
+    :func:`async_future_row` tells the integration so it can say so in a
+    repair issue, and the next merge over it sets its value to 0.
+    """
+    return await get_instance(hass).async_add_executor_job(
+        _last_start, hass, statistic_id
+    )
+
+
+async def async_future_row(hass: HomeAssistant, statistic_id: str) -> datetime | None:
+    """Return the start of the newest stored row if it lies in the future."""
+    newest = await get_instance(hass).async_add_executor_job(
+        _newest, hass, statistic_id
+    )
+    if newest is None or newest[0] <= dt_util.utcnow() + FUTURE_TOLERANCE:
+        return None
+    return newest[0]
+
+
+def _newest(
+    hass: HomeAssistant, statistic_id: str
+) -> tuple[datetime, float | None] | None:
+    """Return the start and sum of the newest stored row."""
+    last = get_last_statistics(hass, 1, statistic_id, True, {"sum"})
+    if not (rows := last.get(statistic_id)):
+        return None
+    return datetime.fromtimestamp(rows[0]["start"], UTC), rows[0].get("sum")
+
+
+def _last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
+    newest = _newest(hass, statistic_id)
+    if newest is None:
+        return None
+    latest = dt_util.utcnow() + FUTURE_TOLERANCE
+    if newest[0] <= latest:
+        return newest[0]
+    for start in (latest - _LOOKBACK, _EPOCH):
+        stats = statistics_during_period(
+            hass, start, latest, {statistic_id}, "hour", None, set()
+        )
+        if rows := stats.get(statistic_id):
+            return datetime.fromtimestamp(rows[-1]["start"], UTC)
+    return None
+
+
+def _append_base(
+    hass: HomeAssistant, statistic_id: str, first: datetime
+) -> float | None:
+    """Return the sum to continue from when ``first`` comes after every row.
+
+    One row read (the newest). None when rows start at or after ``first``
+    (the window overlaps stored rows, which must be re-summed: a merge) or
+    the stored sum is unusable.
+    """
+    newest = _newest(hass, statistic_id)
+    if newest is None:
+        return 0.0
+    if newest[0] < first:
+        return _usable_sum(newest[1])
+    return None
+
+
+def _sum_before(
+    hass: HomeAssistant, statistic_id: str, first: datetime
+) -> float | None:
+    """Return the running sum of the newest row that starts before ``first``.
+
+    Reads as little as it can: the hour just before ``first``, else a
+    window, else the whole history. None when that sum is unusable (not
+    finite): the caller then re-sums the history.
+    """
+    for start in (first - timedelta(hours=1), first - _LOOKBACK, _EPOCH):
+        stats = statistics_during_period(
+            hass, start, first, {statistic_id}, "hour", None, {"sum"}
+        )
+        if rows := stats.get(statistic_id):
+            return _usable_sum(rows[-1].get("sum"))
+    return 0.0
+
+
+def _usable_sum(value: float | None) -> float | None:
+    if value is None:
+        return 0.0
+    return float(value) if math.isfinite(value) else None
+
+
+def _rows(points: Sequence[tuple[datetime, float]], base: float) -> list[StatisticData]:
+    rows: list[StatisticData] = []
+    running = base
+    for start, value in points:
+        running += value
+        rows.append(StatisticData(start=start, state=value, sum=round(running, 6)))
+    return rows
+
+
+def _metadata(source: str, series: StatisticSeries) -> StatisticMetaData:
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=series.name,
+        source=source,
+        statistic_id=series.statistic_id,
+        unit_class=series.unit_class,
+        unit_of_measurement=series.unit,
+    )
+
+
+async def async_import_series(
+    hass: HomeAssistant, source: str, series: StatisticSeries
+) -> None:
+    """Write a series, continuing the running sum stored before its first point.
+
+    Points are sanitised first (:func:`sanitize_points`). Appending after
+    the newest stored row costs one row read; points that overlap stored
+    rows are merged (:func:`async_merge_series`) so every later sum follows.
+    """
+    points = sanitize_points(series)
+    if not points:
+        return
+    base = await get_instance(hass).async_add_executor_job(
+        _append_base, hass, series.statistic_id, points[0][0]
+    )
+    if base is None:
+        # The points overlap stored rows (a re-read window, a gap filled):
+        # every stored row from the first point on is re-summed with them,
+        # or a row between or after them would keep a stale, lower sum.
+        await async_merge_series(hass, source, replace(series, points=points))
+        return
+    async_add_external_statistics(hass, _metadata(source, series), _rows(points, base))
+
+
+def _states_from(
+    hass: HomeAssistant, statistic_id: str, start: datetime
+) -> dict[datetime, float]:
+    """Return the stored value (``state``) of every row from ``start`` on.
+
+    A stored value that would not pass :func:`sanitize_points` today (written
+    before rows were checked) counts as 0, so re-summing repairs the series.
+    """
+    stats = statistics_during_period(
+        hass, start, None, {statistic_id}, "hour", None, {"state"}
+    )
+    latest = dt_util.utcnow() + FUTURE_TOLERANCE
+    states: dict[datetime, float] = {}
+    for row in stats.get(statistic_id, []):
+        begins = datetime.fromtimestamp(row["start"], UTC)
+        value = row.get("state")
+        if (
+            value is None
+            or not math.isfinite(value)
+            or not 0 <= value <= 1e12
+            or begins > latest
+        ):
+            value = 0.0
+        states[begins] = float(value)
+    return states
+
+
+async def async_merge_series(
+    hass: HomeAssistant, source: str, series: StatisticSeries, *, repair: bool = False
+) -> None:
+    """Write points that may land before or between stored rows.
+
+    A late correction of an old row changes the running sum of every row after
+    it, so the stored rows from the earliest new point on are read back,
+    merged with the new points and re-written with one continuous sum.
+    ``repair`` re-sums the whole stored history (a stored sum was unusable).
+    Stored rows that are unusable today (not finite, negative, in the
+    future) are rewritten with 0.
+    """
+    points = sanitize_points(series)
+    if not points:
+        return
+    first = _EPOCH if repair else points[0][0]
+    stored = await get_instance(hass).async_add_executor_job(
+        _states_from, hass, series.statistic_id, first
+    )
+    merged = sorted({**stored, **dict(points)}.items())
+    base = 0.0
+    if not repair:
+        found = await get_instance(hass).async_add_executor_job(
+            _sum_before, hass, series.statistic_id, merged[0][0]
+        )
+        if found is None:
+            await async_merge_series(hass, source, series, repair=True)
+            return
+        base = found
+    async_add_external_statistics(hass, _metadata(source, series), _rows(merged, base))
+
+
+_CLEAN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+
+
+def statistic_id(domain: str, *parts: str) -> str:
+    """Return ``domain:part_part`` made of ``[a-z0-9_]`` without double ``_``.
+
+    Injective: a part that is already clean stays as it is; any other part
+    becomes its slug plus a short hash of the original, so ``ab-12``,
+    ``AB_12`` and ``ab_12`` never share a statistic (they would overwrite
+    each other's history).
+    """
+    cleaned: list[str] = []
+    for part in parts:
+        if _CLEAN.fullmatch(part):
+            cleaned.append(part)
+            continue
+        slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in part.lower())
+        slug = "_".join(piece for piece in slug.split("_") if piece)
+        digest = hashlib.sha256(part.encode()).hexdigest()[:8]
+        cleaned.append(f"{slug}_{digest}" if slug else digest)
+    return f"{domain}:{'_'.join(cleaned)}"
