@@ -13,6 +13,7 @@ import subprocess
 import sys
 from typing import Any
 
+from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
@@ -36,6 +37,52 @@ DOCUMENTED_HACS_KEYS = {
     "homeassistant",
     "hacs",
     "persistent_directory",
+}
+# hassfest's manifest schema for custom integrations (script/hassfest/manifest.py
+# of Home Assistant core): the keys it knows; any other key is an error.
+HASSFEST_MANIFEST_KEYS = {
+    "domain",
+    "name",
+    "integration_type",
+    "config_flow",
+    "mqtt",
+    "zeroconf",
+    "ssdp",
+    "bluetooth",
+    "homekit",
+    "dhcp",
+    "usb",
+    "documentation",
+    "quality_scale",
+    "requirements",
+    "dependencies",
+    "after_dependencies",
+    "codeowners",
+    "loggers",
+    "disabled",
+    "iot_class",
+    "single_config_entry",
+    "preview_features",
+    "version",
+    "issue_tracker",
+    "import_executor",
+}
+IOT_CLASSES = {
+    "assumed_state",
+    "calculated",
+    "cloud_polling",
+    "cloud_push",
+    "local_polling",
+    "local_push",
+}
+INTEGRATION_TYPES = {
+    "device",
+    "entity",
+    "hardware",
+    "helper",
+    "hub",
+    "service",
+    "system",
 }
 # What HACS's manifest check requires of a custom integration.
 HACS_MANIFEST_KEYS = {
@@ -93,6 +140,41 @@ def test_tree_is_a_hacs_repository(domain: str, tmp_path: Path) -> None:
     assert set(manifest) >= HACS_MANIFEST_KEYS
     assert manifest["documentation"].startswith("https://")
     assert manifest["documentation"].endswith(f"/docs/{domain}.md")
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_manifest_passes_hassfest_rules(domain: str) -> None:
+    """What hassfest's manifest check rejects in a custom integration.
+
+    Known keys only; domain, name, then alphabetical order; an https
+    documentation URL that is not a core page; a valid IoT class, type and
+    version; code owners as GitHub handles.
+    """
+    manifest = json.loads(
+        (ROOT / "custom_components" / domain / "manifest.json").read_text()
+    )
+    keys = list(manifest)
+    assert set(keys) <= HASSFEST_MANIFEST_KEYS, set(keys) - HASSFEST_MANIFEST_KEYS
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:]), "keys after domain and name not sorted"
+    assert manifest["domain"] == domain
+    assert manifest["documentation"].startswith("https://")
+    assert not manifest["documentation"].startswith(
+        "https://www.home-assistant.io/integrations"
+    )
+    assert manifest["iot_class"] in IOT_CLASSES
+    assert manifest.get("integration_type", "hub") in INTEGRATION_TYPES
+    assert all(owner.startswith("@") for owner in manifest["codeowners"])
+    AwesomeVersion(
+        manifest["version"],
+        ensure_strategy=[
+            AwesomeVersionStrategy.CALVER,
+            AwesomeVersionStrategy.SEMVER,
+            AwesomeVersionStrategy.SIMPLEVER,
+            AwesomeVersionStrategy.BUILDVER,
+            AwesomeVersionStrategy.PEP440,
+        ],
+    )
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
