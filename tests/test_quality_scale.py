@@ -26,6 +26,7 @@ import re
 from typing import Any
 
 import homeassistant.components
+from homeassistant.const import Platform
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 
@@ -227,3 +228,156 @@ def test_documentation_page_backs_the_docs_rules(component: Path) -> None:
         f"docs/{domain}.md lacks a section for {missing} "
         f"(a '## ' heading containing one of {[DOCS_SECTIONS[r] for r in missing]})"
     )
+
+
+def _code(component: Path) -> str:
+    """The integration's own Python source (its vendored common/ left out)."""
+    return "\n".join(
+        path.read_text()
+        for path in sorted(component.rglob("*.py"))
+        if "common" not in path.relative_to(component).parts
+    )
+
+
+def _platform_modules(component: Path) -> list[Path]:
+    """Entity platform modules: ``<platform>.py`` with ``async_setup_entry``."""
+    platforms = {platform.value for platform in Platform}
+    return [
+        path
+        for path in sorted(component.glob("*.py"))
+        if path.stem in platforms and "async_setup_entry" in path.read_text()
+    ]
+
+
+def _evidence(component: Path) -> dict[str, tuple[bool, str]]:
+    """For a rule marked done: whether the code shows it, and what was looked for.
+
+    Literal traces only, like hassfest's own rule validators (config flow,
+    reconfiguration flow, runtime data): a claim without its trace is false.
+    """
+    code = _code(component)
+    flow = component / "config_flow.py"
+    flow_code = flow.read_text() if flow.is_file() else ""
+    manifest = json.loads((component / "manifest.json").read_text())
+    english = json.loads((component / "translations" / "en.json").read_text())
+    services = (component / "services.yaml").is_file()
+    tests = ROOT / "tests" / component.name
+    init = component / "__init__.py"
+    init_code = init.read_text() if init.is_file() else ""
+    return {
+        "action-setup": (services, "services.yaml"),
+        "docs-actions": (services, "services.yaml"),
+        "action-exceptions": (
+            services
+            and ("ServiceValidationError" in code or "HomeAssistantError" in code),
+            "services.yaml and ServiceValidationError/HomeAssistantError",
+        ),
+        "brands": ((component / "brand" / "icon.png").is_file(), "brand/icon.png"),
+        "common-modules": (
+            "DataUpdateCoordinator" not in code
+            or any(component.rglob("coordinator.py")),
+            "coordinator.py beside a DataUpdateCoordinator",
+        ),
+        "config-flow": (
+            bool(flow_code) and manifest.get("config_flow") is True,
+            "config_flow.py and config_flow: true",
+        ),
+        "config-flow-test-coverage": (
+            (tests / "test_config_flow.py").is_file(),
+            f"tests/{component.name}/test_config_flow.py",
+        ),
+        "test-coverage": (any(tests.glob("test_*.py")), f"tests/{component.name}/"),
+        "config-entry-unloading": (
+            "async_unload_entry" in init_code,
+            "async_unload_entry",
+        ),
+        "devices": ("DeviceInfo(" in code, "DeviceInfo"),
+        "diagnostics": ((component / "diagnostics.py").is_file(), "diagnostics.py"),
+        "entity-unique-id": ("unique_id" in code, "unique_id"),
+        "has-entity-name": (
+            "_attr_has_entity_name = True" in code or "has_entity_name=True" in code,
+            "has_entity_name",
+        ),
+        "runtime-data": ("runtime_data" in code, "entry.runtime_data"),
+        "reauthentication-flow": (
+            "async_step_reauth" in flow_code,
+            "async_step_reauth",
+        ),
+        "reconfiguration-flow": (
+            "async_step_reconfigure" in flow_code,
+            "async_step_reconfigure",
+        ),
+        "repair-issues": (
+            "async_create_issue" in code and bool(english.get("issues")),
+            "async_create_issue and translated issues",
+        ),
+        "entity-category": ("EntityCategory." in code, "EntityCategory"),
+        "entity-device-class": ("device_class" in code, "device_class"),
+        "entity-disabled-by-default": (
+            "entity_registry_enabled_default" in code,
+            "entity_registry_enabled_default",
+        ),
+        "entity-translations": (bool(english.get("entity")), "en.json entity"),
+        "exception-translations": (
+            bool(english.get("exceptions")) and "translation_key" in code,
+            "en.json exceptions and translation_key",
+        ),
+        "icon-translations": ((component / "icons.json").is_file(), "icons.json"),
+        "parallel-updates": (
+            all(
+                "PARALLEL_UPDATES" in p.read_text()
+                for p in _platform_modules(component)
+            ),
+            "PARALLEL_UPDATES in every platform module",
+        ),
+        "stale-devices": (
+            "async_remove_config_entry_device" in code
+            or "async_remove_device" in code
+            or "async_update_device" in code,
+            "device removal",
+        ),
+        "integration-owner": (bool(manifest.get("codeowners")), "codeowners"),
+        "unique-config-entry": (
+            "async_set_unique_id" in flow_code
+            or "_async_abort_entries_match" in flow_code
+            or manifest.get("single_config_entry") is True,
+            "a unique id or single_config_entry",
+        ),
+        "test-before-setup": (
+            "async_config_entry_first_refresh" in code
+            or "ConfigEntryNotReady" in code
+            or "ConfigEntryAuthFailed" in code,
+            "a first refresh or ConfigEntryNotReady/AuthFailed",
+        ),
+        "inject-websession": (
+            "async_get_clientsession" in code or "async_create_clientsession" in code,
+            "Home Assistant's aiohttp session",
+        ),
+        "discovery": (
+            bool(
+                {"zeroconf", "ssdp", "dhcp", "usb", "bluetooth", "homekit", "mqtt"}
+                & set(manifest)
+            ),
+            "a discovery key in manifest.json",
+        ),
+    }
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=lambda path: path.name)
+def test_done_rules_have_their_trace_in_the_code(component: Path) -> None:
+    """A rule marked done shows in the code; actions are never exempt when offered."""
+    rules = _rules(component)
+    evidence = _evidence(component)
+    unfounded = [
+        f"{rule} (looked for {what})"
+        for rule, (found, what) in evidence.items()
+        if _status(rules.get(rule, "todo")) == "done" and not found
+    ]
+    assert unfounded == [], f"done without a trace: {unfounded}"
+    if (component / "services.yaml").is_file():
+        exempt = [
+            rule
+            for rule in ("action-setup", "docs-actions", "action-exceptions")
+            if _status(rules.get(rule, "todo")) == "exempt"
+        ]
+        assert exempt == [], f"exempt although services.yaml offers actions: {exempt}"
