@@ -172,6 +172,8 @@ class EnerKeySimulator(Simulator):
         }
         self._limits = _Limits()
         self._series: dict[int, SyntheticMeter] = {}
+        self.meter_units = True
+        """False: meters come without ``unit`` (clients use the quantity's)."""
         self.rate_limited = 0
         """429 answers given (the client must provoke none)."""
         self.keys_used: list[str] = []
@@ -357,9 +359,8 @@ class EnerKeySimulator(Simulator):
             "timeZone": str(self.tz),
         }
 
-    @staticmethod
-    def _meter_json(meter: Meter) -> dict[str, Any]:
-        return {
+    def _meter_json(self, meter: Meter) -> dict[str, Any]:
+        row = {
             "id": meter.id,
             "facilityId": meter.facility_id,
             "name": meter.name,
@@ -367,6 +368,9 @@ class EnerKeySimulator(Simulator):
             "unit": meter.quantity.unit,
             "meteringType": "Consumption",
         }
+        if not self.meter_units:
+            del row["unit"]
+        return row
 
     # -- handlers --------------------------------------------------------------
 

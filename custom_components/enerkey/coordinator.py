@@ -280,8 +280,7 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         points = [(moment, value) for moment, value in values.values]
         if not points:
             return
-        facility = data.facilities.get(meter.facility_id)
-        name = f"{facility.name} {meter.name}" if facility else meter.name
+        name = f"{data.facilities[meter.facility_id].name} {meter.name}"
         await async_import_series(
             self.hass,
             DOMAIN,
@@ -293,11 +292,10 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
                 points=points,
             ),
         )
-        newest = max(moment for moment, _ in points)
-        if newest <= dt_util.utcnow():
-            self._cursor[meter.id] = max(
-                self._cursor.get(meter.id, newest + HOUR), newest + HOUR
-            )
+        # Never past the current hour: a future row (dropped by the import)
+        # must not move the cursor beyond hours still to come.
+        newest = min(max(m for m, _ in points) + HOUR, hour_floor(dt_util.utcnow()))
+        self._cursor[meter.id] = max(self._cursor.get(meter.id, newest), newest)
         recent = self._recent.setdefault(meter.id, {})
         horizon = dt_util.utcnow() - timedelta(days=3)
         recent.update((m, v) for m, v in points if m >= horizon)
