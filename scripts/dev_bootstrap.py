@@ -23,6 +23,7 @@ import argparse
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -31,6 +32,7 @@ import secrets
 import sys
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -711,10 +713,26 @@ async def ensure_dashboard(ha: HomeAssistant) -> None:
     log(f"dashboard /{DASHBOARD['url_path']} (a card per device) opens by default")
 
 
-async def summary(ha: HomeAssistant, domains: list[str]) -> dict[str, Any]:
-    """Return entries and device names per domain (for ``--check``)."""
+async def summary(
+    ha: HomeAssistant, domains: list[str], time_zone: str
+) -> dict[str, Any]:
+    """Return entries and, per domain, the devices a dashboard can show.
+
+    A device shows on the generated dashboard through its entities: one with
+    no enabled, visible, non-diagnostic entity (a hub or account device) is
+    not expected there.
+    """
     entries = await ha.rest("GET", "/api/config/config_entries/entry")
     devices = await ha.ws({"type": "config/device_registry/list"})
+    entities = await ha.ws({"type": "config/entity_registry/list"})
+    shown = {
+        entity["device_id"]
+        for entity in entities
+        if entity.get("device_id")
+        and not entity.get("disabled_by")
+        and not entity.get("hidden_by")
+        and not entity.get("entity_category")
+    }
     by_entry = {
         entry["entry_id"]: entry["domain"]
         for entry in entries
@@ -722,6 +740,8 @@ async def summary(ha: HomeAssistant, domains: list[str]) -> dict[str, Any]:
     }
     names: dict[str, list[str]] = {domain: [] for domain in domains}
     for device in devices:
+        if device["id"] not in shown:
+            continue
         for entry_id in device.get("config_entries", []):
             if entry_id in by_entry:
                 names[by_entry[entry_id]].append(
@@ -734,7 +754,48 @@ async def summary(ha: HomeAssistant, domains: list[str]) -> dict[str, Any]:
             if e["domain"] in domains
         ],
         "devices": names,
+        "negative_days": await negative_days(ha, domains, time_zone),
     }
+
+
+async def negative_days(
+    ha: HomeAssistant, domains: list[str], time_zone: str, days: int = 800
+) -> dict[str, list[str]]:
+    """Return, per statistic of ours, the days whose consumption is negative.
+
+    A falling sum shows as a negative bar on the Energy dashboard: a running
+    sum not continued, or a correction gone wrong. Nothing here should fall.
+    """
+    rows = await ha.ws({"type": "recorder/list_statistic_ids", "statistic_type": "sum"})
+    ids = [
+        r["statistic_id"]
+        for r in rows
+        if str(r["statistic_id"]).startswith(tuple(f"{d}:" for d in domains))
+    ]
+    if not ids:
+        return {}
+    start = datetime.now(UTC) - timedelta(days=days)
+    stats = await ha.ws(
+        {
+            "type": "recorder/statistics_during_period",
+            "start_time": start.isoformat(),
+            "statistic_ids": ids,
+            "period": "day",
+            "types": ["change"],
+        }
+    )
+    found: dict[str, list[str]] = {}
+    for statistic_id, points in stats.items():
+        bad = [
+            datetime.fromtimestamp(point["start"] / 1000, ZoneInfo(time_zone))
+            .date()
+            .isoformat()
+            for point in points
+            if (point.get("change") or 0) < -1e-9
+        ]
+        if bad:
+            found[statistic_id] = bad
+    return found
 
 
 async def populate(args: argparse.Namespace) -> None:
@@ -758,7 +819,9 @@ async def populate(args: argparse.Namespace) -> None:
         await configure_energy(ha, domains, state, args.statistics_timeout)
         write_state(args.state, state)
         if args.summary:
-            args.summary.write_text(json.dumps(await summary(ha, domains), indent=2))
+            args.summary.write_text(
+                json.dumps(await summary(ha, domains, core.time_zone), indent=2)
+            )
 
 
 def prepare(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ the Energy dashboard and the integrations page, and fails when:
   not on the dashboard it lands on, or a config entry did not load;
 - the Energy dashboard shows its setup wizard, or no data for this month;
 - an integration's config-flow form does not open or shows an error;
+- a statistic of an integration falls on some day (a negative bar);
 - Home Assistant logged an error.
 """
 
@@ -214,6 +215,11 @@ def main() -> int:
             browser.close()
     for line in console:
         print(f"develop_check: browser console error: {line}", file=sys.stderr)
+    for statistic_id, days in summary.get("negative_days", {}).items():
+        check.fail(
+            f"{statistic_id}: negative consumption on {len(days)} days"
+            f" ({', '.join(days[:3])}{', ...' if len(days) > 3 else ''})"
+        )
     for line in log_errors(args.log):
         check.fail(f"Home Assistant logged: {line}")
     print(

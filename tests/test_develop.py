@@ -4,6 +4,7 @@ The whole path (a real HA 2026.11 in a browser) is ``scripts/develop --check``;
 these tests pin what it is built from against the HA the tests run with.
 """
 
+from datetime import datetime
 import json
 import os
 from pathlib import Path
@@ -40,8 +41,10 @@ from scripts.dev_bootstrap import (
     form_values,
     integration_exists,
     mark_onboarding,
+    negative_days,
     requirements,
     stored_port,
+    summary,
 )
 from scripts.develop_check import LANDING, log_errors
 
@@ -389,3 +392,96 @@ def test_check_reads_error_records(tmp_path: Path) -> None:
 def test_check_landing(url: str, landed: bool) -> None:
     """Only a dashboard counts as landed."""
     assert bool(LANDING.search(url)) is landed
+
+
+class FakeHomeAssistant:
+    """Answers the bootstrap's websocket and REST calls from canned data."""
+
+    def __init__(self, ws: dict[str, Any], rest: Any = None) -> None:
+        self.answers = ws
+        self.rest_answer = rest
+        self.sent: list[dict[str, Any]] = []
+
+    async def ws(self, message: dict[str, Any]) -> Any:
+        self.sent.append(message)
+        return self.answers[message["type"]]
+
+    async def rest(self, method: str, path: str, body: Any = None) -> Any:
+        return self.rest_answer
+
+
+def _ms(day: str) -> float:
+    """Return the epoch milliseconds of Oslo's midnight starting a day."""
+    return datetime.fromisoformat(f"{day}T00:00:00+01:00").timestamp() * 1000
+
+
+async def test_negative_days_are_found_in_local_days() -> None:
+    """A falling sum is reported by its local day; other vendors are ignored."""
+    fake = FakeHomeAssistant(
+        {
+            "recorder/list_statistic_ids": [
+                {"statistic_id": "enerkey:meter_1"},
+                {"statistic_id": "omnimetic:acc_energy_consumption"},
+                {"statistic_id": "other:x"},
+            ],
+            "recorder/statistics_during_period": {
+                "enerkey:meter_1": [
+                    {"start": _ms("2024-12-28"), "change": 12.0},
+                    {"start": _ms("2024-12-29"), "change": -38151.7},
+                    {"start": _ms("2024-12-30"), "change": None},
+                ],
+                "omnimetic:acc_energy_consumption": [
+                    {"start": _ms("2024-12-29"), "change": 0.0}
+                ],
+            },
+        }
+    )
+    found = await negative_days(fake, ["enerkey", "omnimetic"], "Europe/Oslo")  # type: ignore[arg-type]
+    assert found == {"enerkey:meter_1": ["2024-12-29"]}
+    query = fake.sent[-1]
+    assert query["statistic_ids"] == [
+        "enerkey:meter_1",
+        "omnimetic:acc_energy_consumption",
+    ]
+    assert query["period"] == "day"
+
+
+async def test_summary_expects_devices_with_dashboard_entities() -> None:
+    """A hub device with only a diagnostic entity is not looked for."""
+    fake = FakeHomeAssistant(
+        {
+            "config/device_registry/list": [
+                {"id": "hub", "name": "Profile", "config_entries": ["e1"]},
+                {
+                    "id": "meter",
+                    "name": "Office",
+                    "name_by_user": "My office",
+                    "config_entries": ["e1"],
+                },
+                {"id": "off", "name": "Disabled", "config_entries": ["e1"]},
+                {"id": "foreign", "name": "Other", "config_entries": ["e2"]},
+            ],
+            "config/entity_registry/list": [
+                {"device_id": "hub", "entity_category": "diagnostic"},
+                {"device_id": "meter", "entity_category": None},
+                {"device_id": "off", "disabled_by": "user"},
+                {"device_id": "foreign"},
+            ],
+            "recorder/list_statistic_ids": [],
+        },
+        rest=[
+            {
+                "entry_id": "e1",
+                "domain": "enerkey",
+                "title": "Profile",
+                "state": "loaded",
+            },
+            {"entry_id": "e2", "domain": "other", "title": "Other", "state": "loaded"},
+        ],
+    )
+    result = await summary(fake, ["enerkey"], "Europe/Oslo")  # type: ignore[arg-type]
+    assert result == {
+        "entries": [{"domain": "enerkey", "title": "Profile", "state": "loaded"}],
+        "devices": {"enerkey": ["My office"]},
+        "negative_days": {},
+    }
