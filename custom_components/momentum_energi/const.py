@@ -1,8 +1,11 @@
 """Constants of the Momentum Energi integration."""
 
+import asyncio
 from datetime import timedelta
 import logging
 from typing import Final
+
+from homeassistant.util.hass_dict import HassKey
 
 DOMAIN: Final = "momentum_energi"
 LOGGER = logging.getLogger(__package__)
@@ -26,6 +29,8 @@ MAX_BACKFILL_DAYS: Final = 3650
 
 CONFIG_VERSION: Final = 2
 """1: ids from the user name, upper-case levels. 2: ids from the company."""
+MIGRATIONS: HassKey[dict[str, asyncio.Future[None]]] = HassKey(f"{DOMAIN}_migrations")
+"""Per entry id: done when the recorder has written the statistics a migration moved."""
 
 # Momentum's statistics are monthly and re-imported by the vendor about once
 # a day. A refresh every six hours shows a new import within six hours for

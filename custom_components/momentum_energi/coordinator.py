@@ -18,6 +18,7 @@ statistics (a row per month, at the first hour of the local month); rows
 that did not change since they were imported are not written again.
 """
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -61,6 +62,7 @@ from .const import (
     ISSUE_FUTURE_WATERMARK,
     ISSUE_LEVEL_NOT_FOUND,
     LOGGER,
+    MIGRATIONS,
     RATE_LIMIT_BACKOFF,
     STRUCTURE_MAX_AGE,
     UPDATE_INTERVAL,
@@ -234,6 +236,7 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
         self._rows: dict[tuple[str, str], dict[datetime, StatisticRow]] = {}
         self._item_updated: dict[str, datetime] = {}
         self._recent_loaded = False
+        self._deferred = False
         self._backoff = Backoff(RATE_LIMIT_BACKOFF, UPDATE_INTERVAL)
 
     @property
@@ -278,6 +281,8 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
     async def _async_setup(self) -> None:
         """Load the sync state; a watermark in the future is not a cursor."""
         self._state = SyncState.from_dict(await self._store.async_load())
+        if (migrated := self._migration()) is not None and not migrated.done():
+            migrated.add_done_callback(self._migration_written)
         state = self._state
         if state is None or state.watermark is None:
             return
@@ -302,6 +307,18 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
                 translation_placeholders={"watermark": state.watermark.isoformat()},
             )
             state.watermark = None
+
+    def _migration(self) -> asyncio.Future[None] | None:
+        """Return the write of the statistics a migration moved, if one was queued."""
+        return self.hass.data.get(MIGRATIONS, {}).get(self.config_entry.entry_id)
+
+    @callback
+    def _migration_written(self, _: asyncio.Future[None]) -> None:
+        """Import what was held back, now that the moved statistics exist."""
+        self.hass.data.get(MIGRATIONS, {}).pop(self.config_entry.entry_id, None)
+        self.config_entry.async_create_background_task(
+            self.hass, self.async_request_refresh(), f"{DOMAIN} after migration"
+        )
 
     @override
     async def _async_update_data(self) -> MomentumEnergiData:
@@ -349,6 +366,13 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
 
     async def _refresh(self) -> MomentumEnergiData:
         now = dt_util.utcnow()
+        migrating = (migrated := self._migration()) is not None and not migrated.done()
+        if self._deferred and not migrating:
+            # The rows shown while the migration was written were never
+            # imported: read them again as after a restart.
+            self._deferred = False
+            self._rows.clear()
+            self._recent_loaded = False
         state = self._state
         shown: list[StatisticRow] = []
         if state is None or not self._state_is_current(state):
@@ -359,6 +383,14 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
             rows = await self._incremental(state)
         await self._read_structure(now, rows)
         rows = self._usable(rows, state.since, now)
+        if migrating:
+            # The recorder has not yet written the statistics the migration
+            # moved (it writes nothing before Home Assistant has started):
+            # importing now would continue their sums from an empty
+            # statistic. Show the rows; import them once the move is written.
+            self._deferred = True
+            self._keep_recent([*self._usable(shown, state.since, now), *rows], now)
+            return self._data()
         await self._import([row for row in rows if not self._known(row)])
         self._advance_watermark(state, rows, now)
         # Only now, with everything imported, may the next refresh skip it.
@@ -448,10 +480,19 @@ class MomentumEnergiCoordinator(DataUpdateCoordinator[MomentumEnergiData]):
             and now - self._structure_fetched < STRUCTURE_MAX_AGE
         ):
             return
-        self._items = {
-            item.key: item for item in await self.client.structure(self.api_level)
-        }
+        items = {item.key: item for item in await self.client.structure(self.api_level)}
         self._structure_fetched = now
+        if not items and (self._items or self._rows):
+            # Every estate gone at once is a vendor hiccup (or a permission
+            # being changed), not the customer's portfolio: believing it
+            # would remove every device, and with them the user's names,
+            # areas and settings of every entity.
+            LOGGER.warning(
+                "Momentum Energi listed no items at level %s; keeping the known ones",
+                self.api_level,
+            )
+            return
+        self._items = items
         keep = self._items.keys() | {row.item_key for row in rows}
         self._rows = {
             key: months for key, months in self._rows.items() if key[0] in keep

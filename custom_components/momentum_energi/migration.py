@@ -14,11 +14,24 @@ whose source is ``recorder`` (it filters on it), not external ones: an
 external statistic is moved by copying its rows (state and sum, unchanged)
 to the new id and then clearing the old one. Momentum's rows are monthly, so
 that is a few dozen rows per statistic.
+
+The migration can be interrupted (HA stopped part-way: the registries are
+saved, the entry is still version 1) and then runs again: it reads the item
+keys from devices renamed already, and an old statistic whose rows were
+copied before is cleared, not copied again. The coordinator imports nothing
+until the recorder has written the copies (:data:`MIGRATIONS`), because it
+continues their sums. The Energy dashboard names statistics by id: its preferences are pointed at the
+new ids, or it would show nothing.
 """
 
+import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+from homeassistant.components.energy.data import (
+    EnergyPreferencesUpdate,
+    async_get_manager,
+)
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -36,7 +49,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
 from .common.statistics import statistic_id
-from .const import CONF_LEVEL, DOMAIN, LOGGER
+from .const import CONF_LEVEL, DOMAIN, LOGGER, MIGRATIONS
 from .coordinator import company_of
 from .units import slug
 
@@ -50,7 +63,23 @@ async def async_migrate_v1(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None
     company = company_of(entry.data[CONF_USERNAME])
     item_keys = _migrate_devices(hass, entry, old, company)
     _migrate_entities(hass, entry, old, company)
-    await _migrate_statistics(hass, old, company, item_keys)
+    # Statistic ids are global: those of another entry whose key starts
+    # with this one's (``api@solrosen.se`` after ``api@solrosen``) are not
+    # this entry's to move.
+    foreign = {
+        key
+        for other in hass.config_entries.async_entries(DOMAIN)
+        if other.entry_id != entry.entry_id
+        for key in (
+            slug(other.unique_id or other.data[CONF_USERNAME]),
+            company_of(other.data[CONF_USERNAME]),
+        )
+        if key != old and key.startswith(f"{old}_")
+    }
+    renamed = await _migrate_statistics(
+        hass, entry.entry_id, old, company, item_keys=item_keys, foreign=foreign
+    )
+    await _migrate_energy_preferences(hass, renamed)
     options = dict(entry.options)
     if isinstance(level := options.get(CONF_LEVEL), str):
         options[CONF_LEVEL] = level.lower()
@@ -85,6 +114,10 @@ def _migrate_devices(
                 item_keys.add(item_key)
                 identifiers.add((domain, f"{company}_{item_key}"))
             else:
+                if domain == DOMAIN and identifier.startswith(f"{company}_"):
+                    # Renamed by an interrupted run: its key still names
+                    # statistics that are not moved yet.
+                    item_keys.add(identifier.removeprefix(f"{company}_"))
                 identifiers.add((domain, identifier))
         if identifiers != device.identifiers:
             registry.async_update_device(device.id, new_identifiers=identifiers)
@@ -106,56 +139,134 @@ def _migrate_entities(
 
 
 async def _migrate_statistics(
-    hass: HomeAssistant, old: str, company: str, item_keys: set[str]
-) -> None:
-    """Rename the entry's statistics; their rows and sums stay as they are."""
-    metadata = await get_instance(hass).async_add_executor_job(
+    hass: HomeAssistant,
+    entry_id: str,
+    old: str,
+    company: str,
+    *,
+    item_keys: set[str],
+    foreign: set[str],
+) -> dict[str, str]:
+    """Rename the entry's statistics; their rows and sums stay as they are.
+
+    Returns the old id of every statistic that moved (or had moved in an
+    interrupted run) and its new id.
+    """
+    recorder = get_instance(hass)
+    metadata = await recorder.async_add_executor_job(
         lambda: get_metadata(hass, statistic_source=DOMAIN)
     )
     prefix = f"{DOMAIN}:{old}_"
-    moved: list[str] = []
+    renamed: dict[str, str] = {}
     for old_id, (_, meta) in sorted(metadata.items()):
-        if not old_id.startswith(prefix):
+        if not old_id.startswith(prefix) or any(
+            old_id.startswith(f"{DOMAIN}:{key}_") for key in foreign
+        ):
             continue
         new_id = new_statistic_id(old_id.removeprefix(prefix), company, item_keys)
-        if new_id == old_id or new_id in metadata:
-            # Nothing to do, or a second entry of the company got there first.
+        if new_id == old_id:
             continue
-        stats = await get_instance(hass).async_add_executor_job(
-            statistics_during_period,
-            hass,
-            _EPOCH,
-            None,
-            {old_id},
-            "hour",
-            None,
-            {"state", "sum"},
-        )
-        rows = [
-            StatisticData(
-                start=datetime.fromtimestamp(row["start"], UTC),
-                state=float(row.get("state") or 0.0),
-                sum=float(row.get("sum") or 0.0),
+        rows = await recorder.async_add_executor_job(_stored_rows, hass, old_id)
+        if new_id in metadata:
+            stored = await recorder.async_add_executor_job(_stored_rows, hass, new_id)
+            if not set(rows) <= set(stored):
+                # A second entry of the company got there first, with other
+                # rows: both stay rather than lose either.
+                LOGGER.warning(
+                    "Not moving %s: %s exists with other rows", old_id, new_id
+                )
+                continue
+            # An interrupted run copied it: only the old one is left to clear.
+        else:
+            async_add_external_statistics(
+                hass,
+                StatisticMetaData(
+                    mean_type=StatisticMeanType.NONE,
+                    has_sum=True,
+                    name=meta["name"],
+                    source=DOMAIN,
+                    statistic_id=new_id,
+                    unit_class=meta.get("unit_class"),
+                    unit_of_measurement=meta["unit_of_measurement"],
+                ),
+                [
+                    StatisticData(
+                        start=datetime.fromtimestamp(start, UTC), state=state, sum=sum_
+                    )
+                    for start, state, sum_ in rows
+                ],
             )
-            for row in stats.get(old_id, [])
-        ]
-        async_add_external_statistics(
-            hass,
-            StatisticMetaData(
-                mean_type=StatisticMeanType.NONE,
-                has_sum=True,
-                name=meta["name"],
-                source=DOMAIN,
-                statistic_id=new_id,
-                unit_class=meta.get("unit_class"),
-                unit_of_measurement=meta["unit_of_measurement"],
-            ),
-            rows,
-        )
-        moved.append(old_id)
-    if moved:
+        renamed[old_id] = new_id
+    if renamed:
         # Queued after the copies, so the rows exist under the new ids first.
-        get_instance(hass).async_clear_statistics(moved)
+        # The recorder writes nothing before Home Assistant has started, so
+        # this cannot be awaited here (setup would wait for startup, which
+        # waits for setup): the coordinator imports nothing until it is done,
+        # or its sums would start again at 0 on an empty statistic.
+        future: asyncio.Future[None] = hass.loop.create_future()
+
+        def written() -> None:
+            """Run in the recorder's thread once the old ids are cleared."""
+            hass.loop.call_soon_threadsafe(_resolve, future)
+
+        hass.data.setdefault(MIGRATIONS, {})[entry_id] = future
+        recorder.async_clear_statistics(list(renamed), on_done=written)
+    return renamed
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _stored_rows(
+    hass: HomeAssistant, statistic_id: str
+) -> list[tuple[float, float, float]]:
+    """Return (start, state, sum) of every stored row of a statistic."""
+    stats = statistics_during_period(
+        hass, _EPOCH, None, {statistic_id}, "hour", None, {"state", "sum"}
+    )
+    return [
+        (row["start"], float(row.get("state") or 0.0), float(row.get("sum") or 0.0))
+        for row in stats.get(statistic_id, [])
+    ]
+
+
+async def _migrate_energy_preferences(
+    hass: HomeAssistant, renamed: dict[str, str]
+) -> None:
+    """Point the Energy dashboard at the new statistic ids.
+
+    Its preferences name statistics by id; left at the old ids (now
+    cleared) the dashboard would show none of the moved history.
+    """
+    if not renamed:
+        return
+    manager = await async_get_manager(hass)
+    if manager.data is None:
+        return
+    preferences = cast("dict[str, Any]", manager.data)
+    update: dict[str, Any] = {}
+    for key in ("energy_sources", "device_consumption", "device_consumption_water"):
+        if (
+            key in preferences
+            and (value := _renamed(preferences[key], renamed)) != preferences[key]
+        ):
+            update[key] = value
+    if update:
+        LOGGER.info("Pointed the Energy dashboard at the moved statistics")
+        await manager.async_update(cast("EnergyPreferencesUpdate", update))
+
+
+def _renamed(value: Any, renamed: dict[str, str]) -> Any:
+    """Return a copy of preferences with every renamed statistic id replaced."""
+    if isinstance(value, str):
+        return renamed.get(value, value)
+    if isinstance(value, list):
+        return [_renamed(item, renamed) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed(item, renamed) for key, item in value.items()}
+    return value
 
 
 def new_statistic_id(rest: str, company: str, item_keys: set[str]) -> str:

@@ -1,8 +1,9 @@
 """Migration of a version-1 entry: ids from the company, history kept (12.5, 12.15)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.models import (
     StatisticData,
     StatisticMeanType,
@@ -31,7 +32,7 @@ from custom_components.momentum_energi.const import (
     DOMAIN,
 )
 from custom_components.momentum_energi.migration import new_statistic_id
-from tests.helpers import async_stored_rows
+from tests.helpers import async_stored_rows, async_tick
 
 from .conftest import NOW, SIM
 
@@ -69,6 +70,7 @@ def _v1_entry(url: str, level: str) -> MockConfigEntry:
 )
 async def test_version_1_entry_keeps_its_history(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     recorder_mock: object,
     simulator_url: str,
     device_registry: dr.DeviceRegistry,
@@ -112,7 +114,10 @@ async def test_version_1_entry_keeps_its_history(
     entity_registry.async_update_entity(registry_entry.entity_id, name="Heat")
 
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    # The import waits until the recorder has written the moved statistics
+    # (a refresh is requested then, which runs after the debounce cooldown).
+    await async_wait_recording_done(hass)
+    await async_tick(hass, freezer, timedelta(seconds=11))
     assert entry.state is ConfigEntryState.LOADED
     assert entry.version == 2
     assert entry.unique_id == "solrosen"
