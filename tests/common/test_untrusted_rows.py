@@ -299,3 +299,25 @@ async def test_any_rows_in_any_refreshes_keep_statistics_sound(
     for _, value, total in stored:
         running += value
         assert total == pytest.approx(running, abs=1e-5)
+
+
+@STATS
+@pytest.mark.freeze_time(NOW)
+async def test_back_to_back_chunks_continue_the_sum(
+    hass: HomeAssistant, stats: ModuleType
+) -> None:
+    """A backfill's chunks, imported without waiting, form one running sum.
+
+    Each import only queues a recorder task: the next chunk must not read
+    the newest row before the previous chunk is committed (the sum would
+    restart from an older row: negative bars on the Energy dashboard).
+    """
+    expected = 0.0
+    for chunk in range(6):
+        points = [(_hour(chunk * 24 + h), 1.0) for h in range(24)]
+        expected += 24.0
+        await stats.async_import_series(hass, "test", _series(stats, points))
+    stored = await _stored(hass)
+    assert len(stored) == 144
+    assert [row[2] for row in stored] == [float(n) for n in range(1, 145)]
+    assert stored[-1][2] == expected

@@ -18,6 +18,7 @@ integration carries a byte-identical copy (``scripts/sync-common``,
 checked by ``tests/test_common.py``). Edit the canonical file.
 """
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -36,9 +37,11 @@ from homeassistant.components.recorder.statistics import (
     get_last_statistics,
     statistics_during_period,
 )
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,6 +64,9 @@ MAX_PER_ROW: dict[str | None, float] = {
     None: 1e10,  # money and units without a class
 }
 """The largest plausible value of one row, per unit class, in its base unit."""
+
+_PENDING: HassKey[set[str]] = HassKey(f"{__name__}.pending")
+"""Statistics with writes queued to the recorder and maybe not yet committed."""
 
 _BASE_UNIT = {
     EnergyConverter.UNIT_CLASS: "kWh",
@@ -189,6 +195,42 @@ def sanitize_points(
     return sorted(kept.items())
 
 
+async def async_recorder_synced(hass: HomeAssistant) -> None:
+    """Wait until the recorder has committed every task queued so far.
+
+    The recorder's own ``async_block_till_done`` returns at once while it is
+    still running the task it took off its (then empty) queue; a synchronize
+    task queued behind ours is reached only after it (tasks run in order).
+    """
+    future: asyncio.Future[None] = hass.loop.create_future()
+    get_instance(hass).queue_task(SynchronizeTask(future))
+    await future
+
+
+async def _async_settled(hass: HomeAssistant, statistic_id: str) -> None:
+    """Wait for this statistic's queued writes before reading it back.
+
+    ``async_add_external_statistics`` only queues a task: reading the newest
+    row right after (the next chunk of a backfill) would see the row before
+    the previous chunk and restart the running sum from there.
+    """
+    pending = hass.data.setdefault(_PENDING, set())
+    if statistic_id in pending:
+        waiting = set(pending)
+        await async_recorder_synced(hass)
+        pending.difference_update(waiting)
+
+
+def _write(
+    hass: HomeAssistant,
+    source: str,
+    series: StatisticSeries,
+    rows: list[StatisticData],
+) -> None:
+    hass.data.setdefault(_PENDING, set()).add(series.statistic_id)
+    async_add_external_statistics(hass, _metadata(source, series), rows)
+
+
 async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
     """Return the start of the newest stored row that is not in the future.
 
@@ -197,6 +239,7 @@ async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime |
     :func:`async_future_row` tells the integration so it can say so in a
     repair issue, and the next merge over it sets its value to 0.
     """
+    await _async_settled(hass, statistic_id)
     return await get_instance(hass).async_add_executor_job(
         _last_start, hass, statistic_id
     )
@@ -204,6 +247,7 @@ async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime |
 
 async def async_future_row(hass: HomeAssistant, statistic_id: str) -> datetime | None:
     """Return the start of the newest stored row if it lies in the future."""
+    await _async_settled(hass, statistic_id)
     newest = await get_instance(hass).async_add_executor_job(
         _newest, hass, statistic_id
     )
@@ -312,6 +356,7 @@ async def async_import_series(
     points = sanitize_points(series)
     if not points:
         return
+    await _async_settled(hass, series.statistic_id)
     base = await get_instance(hass).async_add_executor_job(
         _append_base, hass, series.statistic_id, points[0][0]
     )
@@ -321,7 +366,7 @@ async def async_import_series(
         # or a row between or after them would keep a stale, lower sum.
         await async_merge_series(hass, source, replace(series, points=points))
         return
-    async_add_external_statistics(hass, _metadata(source, series), _rows(points, base))
+    _write(hass, source, series, _rows(points, base))
 
 
 def _states_from(
@@ -366,6 +411,7 @@ async def async_merge_series(
     points = sanitize_points(series)
     if not points:
         return
+    await _async_settled(hass, series.statistic_id)
     first = _EPOCH if repair else points[0][0]
     stored = await get_instance(hass).async_add_executor_job(
         _states_from, hass, series.statistic_id, first
@@ -380,7 +426,7 @@ async def async_merge_series(
             await async_merge_series(hass, source, series, repair=True)
             return
         base = found
-    async_add_external_statistics(hass, _metadata(source, series), _rows(merged, base))
+    _write(hass, source, series, _rows(merged, base))
 
 
 _CLEAN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
