@@ -23,7 +23,12 @@ from homeassistant.helpers.typing import ConfigType
 from .api import DEFAULT_URL, OmnimeticClient
 from .common.ha import async_remove_issues, keep_alive
 from .const import CONF_CLIENT_SECRET, CONF_SERVICE_ACCOUNT_ID, DOMAIN, LOGGER
-from .coordinator import OmnimeticConfigEntry, OmnimeticCoordinator, statistic_ids
+from .coordinator import (
+    OmnimeticConfigEntry,
+    OmnimeticCoordinator,
+    async_recorder_synced,
+    statistic_ids,
+)
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -159,4 +164,4 @@ async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -
     if moved:
         recorder.async_clear_statistics(moved)
         # The copies must be in place before the first refresh reads them.
-        await recorder.async_block_till_done()
+        await async_recorder_synced(hass)

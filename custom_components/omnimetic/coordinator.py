@@ -14,6 +14,7 @@ once a day; only rows that changed are rewritten; bills are read when a
 month's data changed (and at least daily).
 """
 
+import asyncio
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ import math
 from typing import override
 
 from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_CURRENCY, UnitOfEnergy
 from homeassistant.core import HomeAssistant
@@ -174,6 +176,8 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
         self._published: tuple[datetime, datetime] | None = None
         """(latest poll that found nothing new, first poll that found it)."""
         self._daily_publisher = False
+        self._spread_at: dict[tuple[int, int], datetime] = {}
+        """When each month's bill was last spread over all its hours."""
         self.statistic_ids = statistic_ids(self.service_account_id)
 
     @property
@@ -324,7 +328,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             if readings:
                 # Months that ended inside this chunk are complete: spread now.
                 done = {m for m in touched if month_bounds(*m)[1] <= readings[-1].start}
-                await self._spread_costs(done - spread)
+                await self._spread_costs(done - spread, now)
                 spread |= done
         self._readings = {
             start: r for start, r in self._readings.items() if start >= keep_from
@@ -337,7 +341,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             or now - self._months_fetched >= BILLS_MAX_AGE
         ):
             touched |= await self._refresh_months(now, fetch_start)
-        await self._spread_costs(touched - spread)
+        await self._spread_costs(touched - spread, now)
         self._last_poll = now
         self.update_interval = self._next_interval(now)
         return OmnimeticData(
@@ -371,7 +375,7 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
         The next chunk's sums continue from this chunk's rows, and the cost
         spread reads the hours back: both must see them.
         """
-        await get_instance(self.hass).async_block_till_done()
+        await async_recorder_synced(self.hass)
 
     def _learn_rhythm(
         self, now: datetime, newest_before: datetime | None, newest: datetime | None
@@ -474,16 +478,23 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
                 ),
             )
 
-    async def _spread_costs(self, months: Iterable[tuple[int, int]]) -> None:
+    async def _spread_costs(
+        self, months: Iterable[tuple[int, int]], now: datetime
+    ) -> None:
         """Spread each month's bill over its stored hours, by their energy.
 
         The monthly sum stays the bill; daily and hourly cost follow the
-        energy (the month's effective price). The running month is spread
-        over the hours known so far and re-spread as its bill grows. A month
-        whose hours start late (the first month of the backfill) is priced
-        at the bill's effective price where the bill states its energy.
-        A bill without a usable amount leaves the stored month as it was.
+        energy (the month's effective price). A month whose hours start late
+        (the first month of the backfill) is priced at the bill's effective
+        price where the bill states its energy. A bill without a usable
+        amount leaves the stored month as it was.
+
+        The running month is re-spread over its hours once a day as its bill
+        grows; in between, its new hours are appended at the month's current
+        effective price, so a poll rewrites a few rows, not the whole month
+        (its sum is the bill again at the next daily re-spread).
         """
+        running = month_of(now)
         for key in sorted(months):
             bill = self._months.get(key)
             if bill is None or bill.amount is None:
@@ -496,6 +507,11 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             if not hours:
                 continue
             weights = [energy[hour] for hour in hours]
+            spread_at = self._spread_at.get(key)
+            if key == running and spread_at and now - spread_at < REREAD_EVERY:
+                await self._append_costs(bill.amount, energy, cost)
+                continue
+            self._spread_at[key] = now
             if hours[0] - start >= timedelta(days=1) and bill.energy_kwh:
                 price = bill.amount / bill.energy_kwh
                 values = [weight * price for weight in weights]
@@ -525,6 +541,44 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
                 ),
             )
             await self._recorder_synced()
+
+    async def _append_costs(
+        self,
+        amount: float,
+        energy: dict[datetime, float],
+        cost: dict[datetime, float],
+    ) -> None:
+        """Give the running month's new hours cost at its effective price."""
+        missing = sorted(hour for hour in energy if hour not in cost)
+        total = math.fsum(energy.values())
+        if not missing or total <= 0:
+            return
+        price = amount / total
+        await async_import_series(
+            self.hass,
+            DOMAIN,
+            StatisticSeries(
+                statistic_id=self.statistic_ids["cost"],
+                name=f"{self._label} cost",
+                unit=self.currency,
+                unit_class=None,
+                points=[(hour, energy[hour] * price) for hour in missing],
+            ),
+        )
+        await self._recorder_synced()
+
+
+async def async_recorder_synced(hass: HomeAssistant) -> None:
+    """Wait until the recorder has run every task queued so far.
+
+    The recorder's own ``async_block_till_done`` returns at once while it is
+    still running the task it took off its (then empty) queue. A synchronize
+    task queued behind ours is reached only after that task: the recorder
+    runs tasks in order, and each statistics import commits before the next.
+    """
+    future: asyncio.Future[None] = hass.loop.create_future()
+    get_instance(hass).queue_task(SynchronizeTask(future))
+    await future
 
 
 def _states(
