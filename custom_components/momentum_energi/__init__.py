@@ -63,7 +63,7 @@ async def async_migrate_entry(
     if entry.version > CONFIG_VERSION:
         return False
     if entry.version == 1:
-        await async_migrate_v1(hass, entry)
+        return await async_migrate_v1(hass, entry)
     return True
 
 

@@ -49,7 +49,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
 from .common.statistics import statistic_id
-from .const import CONF_LEVEL, DOMAIN, LOGGER, MIGRATIONS
+from .const import CONF_LEVEL, DEFAULT_LEVEL, DOMAIN, LOGGER, MIGRATIONS
 from .coordinator import company_of
 from .units import slug
 
@@ -57,10 +57,25 @@ _QUANTITIES = ("energy", "volume")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-async def async_migrate_v1(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-    """Move a version-1 entry's devices, entities and statistics to version 2."""
+async def async_migrate_v1(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    """Move a version-1 entry's devices, entities and statistics to version 2.
+
+    Return False (nothing changed) for a second entry of the company at the
+    same level: in version 2 its devices, entities and statistics would be
+    the first entry's.
+    """
     old = slug(entry.unique_id or entry.data[CONF_USERNAME])
     company = company_of(entry.data[CONF_USERNAME])
+    if (first := _same_items(hass, entry, company)) is not None:
+        LOGGER.error(
+            "The Momentum Energi entry '%s' follows the same level of %s as '%s'; "
+            "remove it (its history stays, and '%s' continues it)",
+            entry.title,
+            company,
+            first.title,
+            first.title,
+        )
+        return False
     item_keys = _migrate_devices(hass, entry, old, company)
     _migrate_entities(hass, entry, old, company)
     # Statistic ids are global: those of another entry whose key starts
@@ -97,6 +112,31 @@ async def async_migrate_v1(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None
         version=2,
     )
     LOGGER.info("Migrated Momentum Energi entry %s to ids of its company", company)
+    return True
+
+
+def _level(entry: ConfigEntry[Any]) -> str:
+    return str(entry.options.get(CONF_LEVEL, DEFAULT_LEVEL)).lower()
+
+
+def _same_items(
+    hass: HomeAssistant, entry: ConfigEntry[Any], company: str
+) -> ConfigEntry[Any] | None:
+    """Return an earlier entry of the company at the same level, if there is one.
+
+    Earlier: migrated already, or listed first (that one migrates first).
+    """
+    entries = hass.config_entries.async_entries(DOMAIN)
+    for index, other in enumerate(entries):
+        if other.entry_id == entry.entry_id:
+            continue
+        if (
+            company_of(other.data[CONF_USERNAME]) == company
+            and _level(other) == _level(entry)
+            and (other.version > 1 or index < entries.index(entry))
+        ):
+            return other
+    return None
 
 
 @callback

@@ -155,7 +155,7 @@ async def test_interrupted_migration_runs_again(
     )
     await async_wait_recording_done(hass)
 
-    await async_migrate_v1(hass, entry)
+    assert await async_migrate_v1(hass, entry)
 
     assert await _metadata(hass) == {new_id}
     rows = await async_stored_rows(hass, new_id)
@@ -178,7 +178,7 @@ async def test_a_statistic_of_another_entry_is_not_overwritten(
     _add(hass, new_id, ROWS[:1])
     await async_wait_recording_done(hass)
 
-    await async_migrate_v1(hass, entry)
+    assert await async_migrate_v1(hass, entry)
 
     assert await _metadata(hass) == {old_id, new_id}
     assert len(await async_stored_rows(hass, new_id)) == 1
@@ -298,14 +298,62 @@ async def test_statistics_of_another_entry_with_a_longer_key_stay(
     _add(hass, theirs, ROWS)
     await async_wait_recording_done(hass)
 
-    await async_migrate_v1(hass, entry)
+    assert await async_migrate_v1(hass, entry)
 
     assert await _metadata(hass) == {
         statistic_id(DOMAIN, "solrosen", "1001", "fjarrvarme", "energy"),
         theirs,
     }
-    await async_migrate_v1(hass, other)
+    assert await async_migrate_v1(hass, other)
     assert await _metadata(hass) == {
         statistic_id(DOMAIN, "solrosen", "1001", "fjarrvarme", "energy"),
         statistic_id(DOMAIN, "solrosen.se", "1001", "fjarrvarme", "energy"),
     }
+
+
+async def test_second_entry_of_a_company_and_level_is_refused_cleanly(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator_url: str,
+    device_registry: dr.DeviceRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two version-1 users of one company at one level: the second cannot move.
+
+    In version 2 its devices would be the first entry's. Before the fix its
+    migration raised (a device identifier already in use): a traceback in
+    the log. Now it is refused with a message that says what to do, and
+    nothing of it is changed.
+    """
+    first = _v1_entry(simulator_url, "E")
+    first.add_to_hass(hass)
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        title="Momentum Energi other@Solrosen",
+        unique_id="other@solrosen",
+        data={**first.data, CONF_USERNAME: "other@Solrosen"},
+        options={CONF_LEVEL: "E"},
+    )
+    second.add_to_hass(hass)
+    for entry, key in ((first, OLD), (second, "other_solrosen")):
+        device_registry.async_get_or_create(
+            config_entry_id=entry.entry_id, identifiers={(DOMAIN, f"{key}_1001")}
+        )
+
+    assert await hass.config_entries.async_setup(first.entry_id)
+    await hass.async_block_till_done()
+
+    assert first.state is ConfigEntryState.LOADED
+    assert first.version == 2
+    assert second.state is ConfigEntryState.MIGRATION_ERROR
+    assert second.version == 1
+    assert "Error migrating entry" not in caplog.text
+    assert "remove it" in caplog.text
+    assert {
+        identifier
+        for device in dr.async_entries_for_config_entry(
+            device_registry, second.entry_id
+        )
+        for identifier in device.identifiers
+    } == {(DOMAIN, "other_solrosen_1001")}
