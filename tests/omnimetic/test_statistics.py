@@ -348,3 +348,38 @@ async def test_other_readings_of_the_reference(
         await async_stored_rows(hass, CONSUMPTION), [(h, v[2]) for h, v in truth]
     )
     assert hass.states.get(f"sensor.omnimetic_{ACCOUNT}_cost_last_month")
+
+
+@pytest.fixture
+async def kolkata(hass: HomeAssistant) -> None:
+    """Run in a half-hour time zone (before the simulator is made)."""
+    await hass.config.async_set_time_zone("Asia/Kolkata")
+
+
+@pytest.mark.parametrize("backfill_days", [45])
+async def test_cost_months_in_a_half_hour_zone(
+    hass: HomeAssistant,
+    kolkata: None,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """12.2/12.4: in Asia/Kolkata each month's cost stays inside that month."""
+    account = simulator.service_accounts[ACCOUNT]
+    rows = await async_stored_rows(hass, COST)
+    tz = dt_util.get_default_time_zone()
+    months: dict[tuple[int, int], float] = {}
+    for row in rows:
+        # An hour belongs to the month in which it starts: 18:00 UTC on
+        # 31 October is 23:30 local, October's; 19:00 UTC is November's.
+        local = datetime.fromtimestamp(row["start"], tz)
+        key = (local.year, local.month)
+        months[key] = months.get(key, 0.0) + row["state"]
+    for key in ((2026, 10), (2026, 11)):
+        assert months[key] == pytest.approx(
+            simulator.month_summary(account, *key)["cents"] / 100, abs=1e-6
+        )
+    november = datetime(2026, 11, 1, tzinfo=tz).astimezone(UTC)
+    assert november.minute == 30
+    starts = {datetime.fromtimestamp(r["start"], UTC) for r in rows}
+    assert november + timedelta(minutes=30) in starts
+    _assert_sums_continuous(rows)
