@@ -113,9 +113,10 @@ class Replies:
 async def mocked(socket_enabled: None) -> AsyncGenerator[Replies]:
     """Serve scripted replies on 127.0.0.1 for client tests without a simulator.
 
-    aioresponses 0.7.9 cannot build responses for aiohttp 3.14
-    (``ClientResponse`` gained a required ``stream_writer``), so a tiny
-    loopback server replays a queue instead: same effect, real HTTP.
+    Real HTTP over loopback: for what transport decides (timeouts, delays,
+    streamed bodies, raw headers). Tests that only need canned replies can
+    use ``aioresponses`` (from ``aioresponses-ng``, which works with aiohttp
+    3.14; see ``tests/momentum_energi/test_api_canned.py``).
     """
     replies = Replies()
     app = web.Application()
