@@ -29,6 +29,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import event as event_helpers
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.moost.api import MoostDevice, MoostEvent
@@ -54,6 +55,12 @@ class NullClient:
 
     async def async_send_historical(self, events: Sequence[MoostEvent]) -> None:
         """Accept a batch."""
+
+
+@pytest.fixture
+def recorder_config() -> dict[str, Any]:
+    """Keep the 300,000 benchmark states out of the database (it would dominate)."""
+    return {"exclude": {"entity_globs": ["sensor.*"]}}
 
 
 def _events(entity_id: str) -> list[Event[EventStateChangedData]]:
