@@ -95,6 +95,8 @@ class Meter:
     name: str
     quantity: Quantity
     size: float = 1.0
+    shared_series: int | None = None
+    """Meters of a generated profile share a curve (and its cached hours)."""
 
 
 @dataclass
@@ -172,6 +174,8 @@ class EnerKeySimulator(Simulator):
         }
         self._limits = _Limits()
         self._series: dict[int, SyntheticMeter] = {}
+        self._day_totals: dict[tuple[int, datetime], float] = {}
+        self._shared_hours: dict[tuple[int, datetime], float] = {}
         self.meter_units = True
         """False: meters come without ``unit`` (clients use the quantity's)."""
         self.rate_limited = 0
@@ -204,7 +208,10 @@ class EnerKeySimulator(Simulator):
             for number in range(meters_per_facility):
                 quantity = QUANTITIES[number % len(QUANTITIES)]
                 mid = 100_000 + index * 100 + number
-                self.meters[mid] = Meter(mid, fid, f"Meter {number}", quantity)
+                self.meters[mid] = Meter(
+                    mid, fid, f"Meter {number}", quantity, 1 + index % 7 / 10,
+                    shared_series=quantity.id,
+                )  # fmt: skip
 
     def revoke(self, key: str) -> None:
         """Revoke a key: it gets 401 from now on."""
@@ -223,16 +230,23 @@ class EnerKeySimulator(Simulator):
 
     def series(self, meter: Meter) -> SyntheticMeter:
         """Return the synthetic curve of a meter."""
-        if meter.id not in self._series:
-            self._series[meter.id] = SyntheticMeter(
-                meter.quantity.profile, seed=self.seed * 10_000 + meter.id, tz=self.tz
+        key = -meter.shared_series if meter.shared_series is not None else meter.id
+        if key not in self._series:
+            self._series[key] = SyntheticMeter(
+                meter.quantity.profile, seed=self.seed * 10_000 + key, tz=self.tz
             )
-        return self._series[meter.id]
+        return self._series[key]
 
     def hour_value(self, meter: Meter, start: datetime) -> float:
         """Return the consumption of one hour in the meter's unit."""
-        raw = self.series(meter).value(start) * meter.size * meter.quantity.scale
-        return round(raw, 6)
+        if meter.shared_series is None:
+            raw = self.series(meter).value(start)
+        else:
+            key = (meter.shared_series, start)
+            if (cached := self._shared_hours.get(key)) is None:
+                cached = self._shared_hours[key] = self.series(meter).value(start)
+            raw = cached
+        return round(raw * meter.size * meter.quantity.scale, 6)
 
     def complete_until(self) -> datetime:
         """Return the end of the newest complete hour."""
@@ -250,12 +264,36 @@ class EnerKeySimulator(Simulator):
             yield current, self.hour_value(meter, current)
             current += HOUR
 
+    def correct(self, meter_id: int, hour: datetime, value: float) -> None:
+        """Change one hour's value now, as a late reading correction does."""
+        self.series(self.meters[meter_id]).correct(hour, value)
+        self._day_totals.clear()
+        self._shared_hours.clear()
+
+    def _day_total(self, meter: Meter, day: datetime) -> float:
+        """Return the sum of a complete local day (cached: months are big)."""
+        key = (meter.id, day)
+        if key not in self._day_totals:
+            end = (day + timedelta(days=1)).replace(tzinfo=self.tz)
+            self._day_totals[key] = math.fsum(v for _, v in self.hours(meter, day, end))
+        return self._day_totals[key]
+
     def month_total(self, meter: Meter, month_start: datetime) -> float:
         """Return the sum of a local month's complete hours."""
         local = month_start.astimezone(self.tz)
         index = local.year * 12 + local.month
         end = datetime(index // 12, index % 12 + 1, 1, tzinfo=self.tz)
-        return round(math.fsum(v for _, v in self.hours(meter, month_start, end)), 6)
+        until = self.complete_until()
+        parts: list[float] = []
+        day = datetime(local.year, local.month, 1, tzinfo=self.tz)
+        while day < end:
+            next_day = (day + timedelta(days=1)).replace(tzinfo=self.tz)
+            if next_day <= until:
+                parts.append(self._day_total(meter, day))
+            else:
+                parts.extend(v for _, v in self.hours(meter, day, min(next_day, end)))
+            day = next_day
+        return round(math.fsum(parts), 6)
 
     @staticmethod
     def normal_factor(month_start: datetime) -> float:

@@ -253,7 +253,9 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
                 for meter_id in batch:
                     values = found.get(meter_id)
                     if values is not None:
-                        await self._import_meter(data, data.meters[meter_id], values)
+                        await self._import_meter(
+                            data, data.meters[meter_id], values, until
+                        )
                     if end >= until:
                         del pending[meter_id]
                         self._yesterday(data.meters[meter_id], now)
@@ -264,7 +266,11 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
                         )
 
     async def _import_meter(
-        self, data: EnerKeyData, meter_data: MeterData, values: MeterValues
+        self,
+        data: EnerKeyData,
+        meter_data: MeterData,
+        values: MeterValues,
+        until: datetime,
     ) -> None:
         meter = meter_data.meter
         # The unit of values is the meter's (contract: MeterValues); a value
@@ -292,9 +298,10 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
                 points=points,
             ),
         )
-        # Never past the current hour: a future row (dropped by the import)
-        # must not move the cursor beyond hours still to come.
-        newest = min(max(m for m, _ in points) + HOUR, hour_floor(dt_util.utcnow()))
+        # Never past the refresh's hour: a future row (dropped by the import)
+        # must not move the cursor beyond hours still to come, and meters
+        # that share a cursor share their calls at the next refresh.
+        newest = min(max(m for m, _ in points) + HOUR, until)
         self._cursor[meter.id] = max(self._cursor.get(meter.id, newest), newest)
         recent = self._recent.setdefault(meter.id, {})
         horizon = dt_util.utcnow() - timedelta(days=3)

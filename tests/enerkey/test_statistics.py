@@ -81,7 +81,7 @@ async def test_statistics_match_ground_truth_across_dst(
     ]
     # A late correction inside the re-read window lands, later sums follow.
     corrected = datetime(2026, 10, 27, 2, tzinfo=UTC)
-    simulator.series(simulator.meters[2001]).correct(corrected, 999.0)
+    simulator.correct(2001, corrected, 999.0)
     await async_tick(hass, freezer, UPDATE_INTERVAL)
     stored = await async_stored_rows(hass, "enerkey:meter_2001")
     truth = _truth(simulator, 2001, START, end + timedelta(hours=6))
