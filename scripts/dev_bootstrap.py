@@ -55,6 +55,64 @@ COMPONENTS = (
     "system_health",
 )
 
+# A demo household for MOOST, which forwards what the Energy dashboard lists
+# as it happens: the vendors' statistics are external (imported, no live
+# state), so without these sensors MOOST would have nothing to send. Written
+# only when custom_components/moost exists. Power follows the clock (solar by
+# day, the heat pump the first 20 minutes of each hour, a cooking peak at 18),
+# energy is its integral; the same YAML the MOOST tests run against.
+DEMO_DOMAIN = "moost"
+DEMO_COMPONENTS = ("sensor", "template", "integration")
+DEMO_YAML = """\
+template:
+  - sensor:
+      - {name: Demo solar power, unique_id: demo_solar_power, unit_of_measurement: W, device_class: power, state_class: measurement,
+         state: "{% set h = now().hour + now().minute / 60 %}{{ (4000 * sin(pi * (h - 7) / 10)) | round(0) if 7 < h < 17 else 0 }}"}
+      - {name: Demo heat pump power, unique_id: demo_heat_pump_power, unit_of_measurement: W, device_class: power, state_class: measurement,
+         state: "{{ 1800 if now().minute < 20 else 60 }}"}
+      - {name: Demo house power, unique_id: demo_house_power, unit_of_measurement: W, device_class: power, state_class: measurement,
+         state: "{% set h = now().hour + now().minute / 60 %}{{ (350 + 250 * sin(pi * h / 12) ** 2 + (1500 if 18 <= h < 19.5 else 0) + states('sensor.demo_heat_pump_power') | float(0)) | round(0) }}"}
+      - {name: Demo grid import power, unique_id: demo_grid_import_power, unit_of_measurement: W, device_class: power, state_class: measurement,
+         state: "{{ [0, states('sensor.demo_house_power') | float(0) - states('sensor.demo_solar_power') | float(0)] | max }}"}
+      - {name: Demo grid export power, unique_id: demo_grid_export_power, unit_of_measurement: W, device_class: power, state_class: measurement,
+         state: "{{ [0, states('sensor.demo_solar_power') | float(0) - states('sensor.demo_house_power') | float(0)] | max }}"}
+sensor:
+  - {platform: integration, source: sensor.demo_grid_import_power, name: Demo grid import, unique_id: demo_grid_import, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
+  - {platform: integration, source: sensor.demo_grid_export_power, name: Demo grid export, unique_id: demo_grid_export, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
+  - {platform: integration, source: sensor.demo_solar_power, name: Demo solar energy, unique_id: demo_solar_energy, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
+  - {platform: integration, source: sensor.demo_heat_pump_power, name: Demo heat pump energy, unique_id: demo_heat_pump_energy, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
+"""
+# The demo household on the Energy dashboard, beside the vendors' sources
+# (HA 2026.11 takes a grid source per connection).
+DEMO_ENERGY_SOURCES: tuple[dict[str, Any], ...] = (
+    {
+        "type": "grid",
+        "stat_energy_from": "sensor.demo_grid_import",
+        "stat_energy_to": "sensor.demo_grid_export",
+        "stat_cost": None,
+        "entity_energy_price": None,
+        "number_energy_price": None,
+        "stat_compensation": None,
+        "entity_energy_price_export": None,
+        "number_energy_price_export": None,
+        "cost_adjustment_day": 0.0,
+        "name": "Demo household",
+    },
+    {
+        "type": "solar",
+        "stat_energy_from": "sensor.demo_solar_energy",
+        "config_entry_solar_forecast": None,
+        "name": "Demo solar",
+    },
+)
+DEMO_DEVICES: tuple[dict[str, Any], ...] = (
+    {
+        "stat_consumption": "sensor.demo_heat_pump_energy",
+        "stat_rate": "sensor.demo_heat_pump_power",
+        "name": "Heat pump",
+    },
+)
+
 # Onboarding steps marked done before the first start. "user" stays: the
 # owner is created over the API. "core_config" would start met, radio_browser,
 # google_translate and shopping_list (online); "analytics" asks about sending
@@ -112,13 +170,15 @@ LOCATION_FIELDS = {
 FLOW_OVERRIDES: dict[str, dict[str, Any]] = {}
 
 
-def configuration_yaml() -> str:
+def configuration_yaml(*, demo: bool = False) -> str:
     """Return the dev ``configuration.yaml``.
 
     No ``http:`` block: HA 2026.11 keeps it in storage and reverts YAML changes
     after five minutes. ``trusted_networks`` lets a browser on this machine in
     without a password (the only user is picked automatically); from anywhere
-    else the password login applies.
+    else the password login applies. ``demo`` adds the demo household
+    (:data:`DEMO_YAML`; its ``template:`` and ``sensor:`` blocks load the
+    template, sensor and integration components).
     """
     lines = [
         "# Written by scripts/develop on every start; edit scripts/dev_bootstrap.py.",
@@ -146,6 +206,11 @@ def configuration_yaml() -> str:
         "    homeassistant.components.camera.img_util: critical",
         "",
     ]
+    if demo:
+        lines += [
+            "# The demo household MOOST forwards (see DEMO_YAML).",
+            DEMO_YAML,
+        ]
     return "\n".join(lines)
 
 
@@ -186,7 +251,7 @@ def stored_port(storage_dir: Path) -> int | None:
 
 
 def requirements(
-    components_dir: Path, components: Iterable[str] = COMPONENTS
+    components_dir: Path, components: Iterable[str] = COMPONENTS + DEMO_COMPONENTS
 ) -> list[str]:
     """Return the pip requirements of the components and their dependencies.
 
@@ -307,7 +372,10 @@ def _meter(statistic_id: str) -> str:
 
 
 def energy_preferences(
-    statistics: Iterable[Mapping[str, Any]], domains: Iterable[str]
+    statistics: Iterable[Mapping[str, Any]],
+    domains: Iterable[str],
+    *,
+    demo: bool = False,
 ) -> dict[str, Any]:
     """Build Energy dashboard preferences from the integrations' statistics.
 
@@ -315,7 +383,8 @@ def energy_preferences(
     becomes one grid connection per meter (with the ``<meter>_cost``
     statistic as its cost when there is one), water and gas their own sources
     (a gas meter with both kWh and m³ once, in kWh), heat and other energy an
-    individual device.
+    individual device. ``demo`` appends the demo household's grid connection,
+    solar and heat pump.
     """
     ours = tuple(f"{domain}:" for domain in domains)
     by_id = {
@@ -371,6 +440,9 @@ def energy_preferences(
             )
         elif slot == "device":
             devices.append({"stat_consumption": statistic_id, "name": name})
+    if demo:
+        sources += [dict(source) for source in DEMO_ENERGY_SOURCES]
+        devices += [dict(device) for device in DEMO_DEVICES]
     return {"energy_sources": sources, "device_consumption": devices}
 
 
@@ -664,7 +736,7 @@ async def configure_energy(
     ):
         return
     rows = await wait_for_statistics(ha, domains, seconds)
-    prefs = energy_preferences(rows, domains)
+    prefs = energy_preferences(rows, domains, demo=DEMO_DOMAIN in domains)
     if not prefs["energy_sources"] and not prefs["device_consumption"]:
         return
     saved = await ha.ws({"type": "energy/save_prefs", **prefs})
@@ -828,7 +900,9 @@ def prepare(args: argparse.Namespace) -> None:
     """Write the configuration and the onboarding state before the start."""
     config: Path = args.config
     config.mkdir(parents=True, exist_ok=True)
-    (config / "configuration.yaml").write_text(configuration_yaml())
+    (config / "configuration.yaml").write_text(
+        configuration_yaml(demo=integration_exists(DEMO_DOMAIN))
+    )
     link = config / "custom_components"
     if not link.is_symlink():
         link.symlink_to(ROOT / "custom_components")

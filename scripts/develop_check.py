@@ -11,16 +11,23 @@ the Energy dashboard and the integrations page, and fails when:
 - the Energy dashboard shows its setup wizard, or no data for this month;
 - an integration's config-flow form does not open or shows an error;
 - a statistic of an integration falls on some day (a negative bar);
+- MOOST did not take the demo household (its devices at the simulator) or,
+  when a 15-minute slot closes within the wait budget, delivered no events;
 - Home Assistant logged an error.
 """
 
 import argparse
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 import json
+import os
 from pathlib import Path
 import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+import urllib.request
 
 if TYPE_CHECKING:  # the test venv has no playwright; the check's venv has
     from playwright.sync_api import Page  # type: ignore[import-not-found,unused-ignore]
@@ -40,6 +47,66 @@ TIMEOUT_MS = 60_000
 # Where the loopback login lands: a dashboard, not /auth or /onboarding.
 LANDING = re.compile(r"/(dashboard-[a-z-]+|lovelace|home)(/|$)")
 ERROR_LINE = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")
+# MOOST's forwarder sends at local quarter hours (every zone HA offers is a
+# whole quarter hour off UTC); the first slot after setup carries the heat
+# pump's mean power, the household's counters from the second slot on.
+SLOT_SECONDS = 900
+# From a slot's close to MOOST's answer and the Last delivery sensor's state.
+DELIVERY_MARGIN = 90
+# How long the check waits for the next slot (DEVELOP_CHECK_MOOST_WAIT).
+MOOST_WAIT = 300.0
+# The demo household (scripts/dev_bootstrap.py DEMO_*), as MOOST types it.
+MOOST_DEVICE_TYPES = {"GATEWAY", "HEAT_PUMP"}
+# The MOOST entry's Last delivery sensor and its device, from the frontend.
+MOOST_LAST_DELIVERY_JS = """
+async () => {
+  const hass = document.querySelector("home-assistant").hass;
+  const entities = await hass.callWS({type: "config/entity_registry/list"});
+  const entity = entities.find(
+    (e) => e.platform === "moost" && e.unique_id.endsWith("_last_delivery"));
+  if (!entity) return null;
+  const state = hass.states[entity.entity_id];
+  return {entity_id: entity.entity_id, device_id: entity.device_id,
+          state: state ? state.state : null};
+}
+"""
+
+
+def next_slot_end(now: float) -> float:
+    """Return the epoch second of the next quarter hour after ``now``."""
+    return (now // SLOT_SECONDS + 1) * SLOT_SECONDS
+
+
+def delivered(state: str | None) -> bool:
+    """Return whether a Last delivery state is a time (MOOST accepted events)."""
+    if not state:
+        return False
+    try:
+        datetime.fromisoformat(state)
+    except ValueError:
+        return False  # unknown, unavailable
+    return True
+
+
+def moost_devices(simulator: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the devices MOOST's simulator holds for the entry's building."""
+    credentials = simulator["credentials"]
+    base = str(simulator["url"]).rstrip("/")
+    query = urlencode(
+        {
+            "clientId": credentials["client_id"],
+            "clientSecret": credentials["client_secret"],
+        }
+    )
+    with urllib.request.urlopen(f"{base}/auth/token/v1?{query}", timeout=10) as answer:
+        token = json.load(answer)["access_token"]
+    request = urllib.request.Request(
+        f"{base}/buildings/{credentials['customer_building_id']}/v1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        devices: list[dict[str, Any]] = json.load(answer).get("devices") or []
+    return devices
 
 
 def log_errors(log: Path) -> list[str]:
@@ -54,11 +121,18 @@ def log_errors(log: Path) -> list[str]:
 class Check:
     """Collects failures; every step screenshots before it judges."""
 
-    def __init__(self, page: Page, url: str, out: Path) -> None:
-        """Remember the page, base URL and screenshot folder."""
+    def __init__(
+        self,
+        page: Page,
+        url: str,
+        out: Path,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Remember the page, base URL, screenshot folder and the clock."""
         self.page = page
         self.url = url
         self.out = out
+        self.clock = clock
         self.failures: list[str] = []
 
     def fail(self, message: str) -> None:
@@ -170,6 +244,66 @@ class Check:
                 if self.page.get_by_text(text, exact=False).count():
                     self.fail(f"{domain}: the config flow shows {text!r}")
 
+    def moost(self, simulator: Mapping[str, Any] | None, wait: float) -> None:
+        """MOOST forwards the demo household: its devices, then its events.
+
+        The devices are PUT as soon as the Energy dashboard lists them. Events
+        go at quarter hours: waited for when the next slot closes within
+        ``wait`` seconds, else only said (a check should not take 15 minutes).
+        """
+        if simulator is not None:
+            try:
+                types = {device.get("type") for device in moost_devices(simulator)}
+            except OSError, ValueError, KeyError:
+                self.fail("moost: the simulator's building could not be read")
+            else:
+                if missing := MOOST_DEVICE_TYPES - types:
+                    self.fail(
+                        f"moost: the simulator's building lacks {sorted(missing)}"
+                        f" (has {sorted(t for t in types if t)})"
+                    )
+        found = self.page.evaluate(MOOST_LAST_DELIVERY_JS)
+        if not found:
+            self.fail("moost: no Last delivery sensor")
+            return
+        now = self.clock()
+        closes = next_slot_end(now)
+        if not delivered(found["state"]) and closes + DELIVERY_MARGIN - now <= wait:
+            print(
+                f"develop_check: moost: waiting for the slot closing at"
+                f" {datetime.fromtimestamp(closes, UTC):%H:%M} UTC",
+                file=sys.stderr,
+            )
+            while self.clock() < closes + DELIVERY_MARGIN:
+                self.page.wait_for_timeout(5000)
+                found = self.page.evaluate(MOOST_LAST_DELIVERY_JS) or found
+                if delivered(found["state"]):
+                    break
+            else:
+                self.fail(
+                    f"moost: no events delivered after a slot closed"
+                    f" ({found['entity_id']} is {found['state']})"
+                )
+        if delivered(found["state"]):
+            print(
+                f"develop_check: moost: events delivered, last at {found['state']}",
+                file=sys.stderr,
+            )
+        elif closes + DELIVERY_MARGIN - now > wait:
+            print(
+                "develop_check: moost: events NOT checked: no slot closed since setup;"
+                f" the next closes in {(closes - now) / 60:.0f} min, beyond the"
+                f" {wait:.0f} s budget (DEVELOP_CHECK_MOOST_WAIT)",
+                file=sys.stderr,
+            )
+        if found.get("device_id"):
+            self.page.goto(
+                f"{self.url}/config/devices/device/{found['device_id']}",
+                timeout=TIMEOUT_MS,
+            )
+            self.settle()
+            self.shot("moost", full_page=True)
+
 
 def main() -> int:
     """Run the check; return the exit code."""
@@ -179,8 +313,18 @@ def main() -> int:
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--simulators", type=Path, help="python -m simulators --json output"
+    )
+    parser.add_argument(
+        "--moost-wait",
+        type=float,
+        default=float(os.environ.get("DEVELOP_CHECK_MOOST_WAIT") or MOOST_WAIT),
+        help="seconds to wait for MOOST's next 15-minute slot (default 300)",
+    )
     args = parser.parse_args()
     summary = json.loads(args.summary.read_text())
+    simulators = json.loads(args.simulators.read_text()) if args.simulators else {}
     args.out.mkdir(parents=True, exist_ok=True)
     for old in args.out.glob("*.png"):
         old.unlink()
@@ -211,6 +355,8 @@ def main() -> int:
             check.energy()
             check.integrations(summary["entries"])
             check.config_flows(sorted(summary["devices"]))
+            if "moost" in summary["devices"]:
+                check.moost(simulators.get("moost"), args.moost_wait)
         finally:
             browser.close()
     for line in console:

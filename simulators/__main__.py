@@ -3,18 +3,22 @@
 ``python -m simulators`` prints one line per vendor: its name and base URL.
 ``--json`` prints one JSON object instead (base URL and demo credentials per
 vendor), which ``scripts/develop`` reads to pre-create config entries.
+``--demo`` makes every simulator that can generate data of its own do so (a
+constructor taking ``generate``: MOOST's notifications and forecasts).
 """
 
 import argparse
 import asyncio
 import contextlib
+import inspect
 import json
 import signal
 import sys
+from typing import Any
 
 from aiohttp import web
 
-from . import registered
+from . import Simulator, registered
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,7 +46,23 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="print base URLs and demo credentials as JSON",
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="simulators that can generate data (notifications, forecasts) do",
+    )
     return parser.parse_args(argv)
+
+
+def _demo_kwargs(cls: type[Simulator]) -> dict[str, Any]:
+    """Return the constructor argument that switches a demo on, if it has one.
+
+    By signature, so that a vendor offers a demo by taking ``generate``
+    (MOOST) and nothing here names vendors.
+    """
+    if "generate" in inspect.signature(cls.__init__).parameters:
+        return {"generate": True}
+    return {}
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -56,7 +76,7 @@ async def serve(args: argparse.Namespace) -> None:
             # A fixed port per vendor: a dev config entry keeps its URL when
             # vendors are added or --only picks a few.
             offset = cls.port_offset
-            simulator = cls(seed=args.seed)
+            simulator = cls(seed=args.seed, **(_demo_kwargs(cls) if args.demo else {}))
             runner = web.AppRunner(simulator.build_app(), access_log=None)
             await runner.setup()
             runners.append(runner)

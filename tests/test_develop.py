@@ -4,6 +4,7 @@ The whole path (a real HA 2026.11 in a browser) is ``scripts/develop --check``;
 these tests pin what it is built from against the HA the tests run with.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 import json
 import os
@@ -14,9 +15,11 @@ from typing import Any
 from homeassistant.components.energy.data import (
     DEVICE_CONSUMPTION_SCHEMA,
     ENERGY_SOURCE_SCHEMA,
+    async_get_manager,
 )
 from homeassistant.components.onboarding import STORAGE_VERSION
 from homeassistant.components.onboarding.const import STEPS
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import (
@@ -26,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import parse_yaml
 import probatio
 import pytest
@@ -46,7 +50,17 @@ from scripts.dev_bootstrap import (
     stored_port,
     summary,
 )
-from scripts.develop_check import LANDING, log_errors
+from scripts.develop_check import (
+    DELIVERY_MARGIN,
+    LANDING,
+    Check,
+    delivered,
+    log_errors,
+    next_slot_end,
+)
+from simulators import registered
+from simulators.__main__ import _demo_kwargs
+from simulators.moost import MoostSimulator
 
 
 def test_configuration_loads_no_default_config_and_no_http() -> None:
@@ -485,3 +499,192 @@ async def test_summary_expects_devices_with_dashboard_entities() -> None:
         "devices": {"enerkey": ["My office"]},
         "negative_days": {},
     }
+
+
+# -- the demo household MOOST forwards ---------------------------------------
+
+
+def test_demo_household_only_on_request(tmp_path: Path) -> None:
+    """Without MOOST the configuration has no template or integral sensors."""
+    assert not {"template", "sensor"} & set(parse_yaml(configuration_yaml()))
+    config = parse_yaml(configuration_yaml(demo=True))
+    assert isinstance(config, dict)
+    assert len(config["template"][0]["sensor"]) == 5
+    assert {s["platform"] for s in config["sensor"]} == {"integration"}
+    # prepare writes it because custom_components/moost exists here.
+    dev_bootstrap.main(["prepare", "--config", str(tmp_path)])
+    assert "template" in parse_yaml((tmp_path / "configuration.yaml").read_text())
+    assert "template" in dev_bootstrap.DEMO_COMPONENTS
+
+
+def test_energy_preferences_demo_beside_the_vendors() -> None:
+    """The demo grid, solar and heat pump join the vendors' sources, valid for HA."""
+    plain = energy_preferences(ROWS, DOMAINS)
+    prefs = energy_preferences(ROWS, DOMAINS, demo=True)
+    ENERGY_SOURCE_SCHEMA(prefs["energy_sources"])
+    for device in prefs["device_consumption"]:
+        DEVICE_CONSUMPTION_SCHEMA(device)
+    assert (
+        prefs["energy_sources"][: len(plain["energy_sources"])]
+        == (plain["energy_sources"])
+    )
+    demo_sources = prefs["energy_sources"][len(plain["energy_sources"]) :]
+    assert [
+        (s["type"], s["stat_energy_from"], s.get("stat_energy_to"))
+        for s in demo_sources
+    ] == [
+        ("grid", "sensor.demo_grid_import", "sensor.demo_grid_export"),
+        ("solar", "sensor.demo_solar_energy", None),
+    ]
+    assert prefs["device_consumption"][-1] == {
+        "stat_consumption": "sensor.demo_heat_pump_energy",
+        "stat_rate": "sensor.demo_heat_pump_power",
+        "name": "Heat pump",
+    }
+    # A later call does not see the earlier one's lists grow.
+    assert energy_preferences(ROWS, DOMAINS, demo=True) == prefs
+
+
+@pytest.mark.parametrize("expected_lingering_timers", [True])  # now() templates
+async def test_demo_household_runs_in_home_assistant(hass: HomeAssistant) -> None:
+    """HA sets the YAML up; the Energy preferences name its real entities."""
+    config = parse_yaml(configuration_yaml(demo=True))
+    assert isinstance(config, dict)
+    # sensor first: template's discovery would set it up without the YAML.
+    assert await async_setup_component(hass, "sensor", {"sensor": config["sensor"]})
+    assert await async_setup_component(
+        hass, "template", {"template": config["template"]}
+    )
+    await hass.async_block_till_done()
+    prefs = energy_preferences([], [], demo=True)
+    wanted = {
+        stat
+        for item in [*prefs["energy_sources"], *prefs["device_consumption"]]
+        for key in (
+            "stat_energy_from",
+            "stat_energy_to",
+            "stat_consumption",
+            "stat_rate",
+        )
+        if (stat := item.get(key))
+    }
+    assert len(wanted) == 5
+    for entity_id in wanted:
+        assert hass.states.get(entity_id) is not None, entity_id
+    for power in ("solar", "heat_pump", "house", "grid_import", "grid_export"):
+        state = hass.states.get(f"sensor.demo_{power}_power")
+        assert state is not None
+        assert float(state.state) >= 0
+    energy = hass.states.get("sensor.demo_heat_pump_energy")
+    assert energy is not None
+    assert energy.attributes.get("device_class") == "energy"
+    assert energy.attributes.get("state_class") == "total"
+    manager = await async_get_manager(hass)
+    await manager.async_update(prefs)  # type: ignore[arg-type]
+    assert manager.data is not None
+    assert len(manager.data["energy_sources"]) == 2
+
+
+def test_simulators_demo_switches_moost_generators_on() -> None:
+    """``python -m simulators --demo``: MOOST generates, the others are unchanged."""
+    simulators = registered()
+    assert _demo_kwargs(simulators["moost"]) == {"generate": True}
+    moost = MoostSimulator(**_demo_kwargs(MoostSimulator))
+    assert moost.generate_notifications
+    assert moost.generate_forecasts
+    assert not MoostSimulator().generate_notifications
+    for name, cls in simulators.items():
+        if name != "moost":
+            assert _demo_kwargs(cls) == {}, name
+
+
+# -- the check's MOOST step ---------------------------------------------------
+
+
+def test_next_slot_end_and_delivered() -> None:
+    """Quarter hours in epoch seconds; a delivery is a time, not unknown."""
+    assert next_slot_end(1_800_000_000) == 1_800_000_900
+    assert next_slot_end(1_800_000_899.5) == 1_800_000_900
+    assert next_slot_end(1_800_000_900) == 1_800_001_800
+    assert delivered("2026-11-28T10:15:02+00:00")
+    for state in (None, "", "unknown", "unavailable"):
+        assert not delivered(state)
+
+
+class FakePage:
+    """The few playwright calls of ``Check.moost``, against a fake clock."""
+
+    def __init__(self, states: Sequence[str | None], clock: list[float]) -> None:
+        self.states = list(states)
+        self.clock = clock
+        self.waited = 0.0
+        self.visited: list[str] = []
+
+    def evaluate(self, script: str) -> dict[str, Any] | None:
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        return {
+            "entity_id": "sensor.moost_home_last_delivery",
+            "device_id": "d1",
+            "state": state,
+        }
+
+    def wait_for_timeout(self, ms: float) -> None:
+        self.clock[0] += ms / 1000
+        self.waited += ms / 1000
+
+    def goto(self, url: str, timeout: float) -> None:
+        self.visited.append(url)
+
+    def wait_for_load_state(self, state: str, timeout: float) -> None:
+        pass
+
+    def screenshot(self, path: Path, full_page: bool) -> None:
+        path.write_bytes(b"png")
+
+
+def _moost_check(
+    tmp_path: Path, states: Sequence[str | None], now: float, wait: float = 300
+) -> tuple[Check, FakePage]:
+    clock = [now]
+    page = FakePage(states, clock)
+    check = Check(page, "http://ha", tmp_path, clock=lambda: clock[0])
+    check.moost(None, wait)
+    return check, page
+
+
+SLOT = 1_800_000_900.0  # a quarter hour
+
+
+def test_check_moost_delivered_already(tmp_path: Path) -> None:
+    """A delivery before the step: no wait; the device page is screenshot."""
+    check, page = _moost_check(tmp_path, ["2026-11-28T10:15:02+00:00"], SLOT - 600)
+    assert not check.failures
+    assert page.waited == 1.5  # the device page settling only
+    assert page.visited == ["http://ha/config/devices/device/d1"]
+    assert (tmp_path / "moost.png").exists()
+
+
+def test_check_moost_waits_for_a_near_slot(tmp_path: Path) -> None:
+    """The next slot is within the budget: waited for until the delivery."""
+    check, page = _moost_check(
+        tmp_path, ["unknown"] * 30 + ["2026-11-28T10:15:02+00:00"], SLOT - 120
+    )
+    assert not check.failures
+    assert 120 < page.waited <= 120 + DELIVERY_MARGIN
+
+
+def test_check_moost_fails_without_delivery_after_a_slot(tmp_path: Path) -> None:
+    """A slot closed and nothing was delivered: a failure."""
+    check, page = _moost_check(tmp_path, ["unknown"], SLOT - 120)
+    assert len(check.failures) == 1
+    assert "no events delivered" in check.failures[0]
+    assert page.waited >= 120 + DELIVERY_MARGIN
+
+
+def test_check_moost_does_not_wait_beyond_its_budget(tmp_path: Path) -> None:
+    """The next slot is 10 minutes away: not waited for, not a failure."""
+    check, page = _moost_check(tmp_path, ["unknown"], SLOT - 600)
+    assert not check.failures
+    assert page.waited == 1.5  # the device page settling only
+    check, page = _moost_check(tmp_path, ["unknown"], SLOT - 600, wait=900)
+    assert check.failures
