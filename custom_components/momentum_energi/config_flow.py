@@ -173,10 +173,14 @@ class MomentumEnergiConfigFlow(ConfigFlow, domain=DOMAIN):
             # The company is the identity (every API user of a company sees
             # its estates); a user can be replaced by another of the company.
             company = company_of(data[CONF_USERNAME])
-            await self.async_set_unique_id(company)
             if reconfigure:
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                # Compared with the entry's user, not its unique id: a second
+                # version-1 entry of a company kept its old key (migration.py).
+                entry = self._get_reconfigure_entry()
+                if company != company_of(entry.data[CONF_USERNAME]):
+                    return self.async_abort(reason="wrong_account")
             else:
+                await self.async_set_unique_id(company)
                 self._abort_if_unique_id_configured()
             level = DEFAULT_LEVEL
             if reconfigure:

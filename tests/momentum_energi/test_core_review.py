@@ -19,8 +19,9 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.components.recorder.tasks import RecorderTask
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_USERNAME
+from homeassistant.const import CONF_CLIENT_ID, CONF_PASSWORD, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.recorder import get_instance
 import pytest
@@ -30,7 +31,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.momentum_energi.common.statistics import statistic_id
-from custom_components.momentum_energi.const import CONF_LEVEL, DOMAIN
+from custom_components.momentum_energi.const import (
+    CONF_CLIENT_SECRET,
+    CONF_LEVEL,
+    DOMAIN,
+)
 from custom_components.momentum_energi.migration import async_migrate_v1
 from simulators.momentum_energi import MomentumEnergiSimulator
 from tests.helpers import async_stored_rows, async_tick
@@ -357,3 +362,45 @@ async def test_second_entry_of_a_company_and_level_is_refused_cleanly(
         )
         for identifier in device.identifiers
     } == {(DOMAIN, "other_solrosen_1001")}
+
+
+async def test_reconfigure_an_entry_that_kept_its_version_1_key(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator: MomentumEnergiSimulator,
+    simulator_url: str,
+) -> None:
+    """A second entry of a company (another level) keeps its user-name key.
+
+    Before the fix reconfigure compared the company with that key and
+    aborted with ``wrong_account`` for the entry's own user.
+    """
+    first = _v1_entry(simulator_url, "E")
+    first.add_to_hass(hass)
+    second = _v1_entry(simulator_url, "B")
+    second.add_to_hass(hass)
+    hass.config_entries.async_update_entry(second, unique_id="other@solrosen")
+    assert await hass.config_entries.async_setup(first.entry_id)
+    await hass.async_block_till_done()
+    # Whichever migrated second kept its version-1 key.
+    kept = next(entry for entry in (first, second) if entry.unique_id != "solrosen")
+    assert kept.unique_id in {"apiuser@solrosen", "other@solrosen"}
+    assert kept.version == 2
+
+    simulator.client_secret = "new-secret"
+    result = await kept.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_USERNAME: kept.data[CONF_USERNAME],
+            CONF_PASSWORD: kept.data[CONF_PASSWORD],
+            CONF_CLIENT_SECRET: "new-secret",
+            "advanced": {
+                CONF_URL: simulator_url,
+                CONF_CLIENT_ID: kept.data[CONF_CLIENT_ID],
+            },
+        },
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert kept.data[CONF_CLIENT_SECRET] == "new-secret"
