@@ -22,13 +22,9 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_URL, OmnimeticClient
 from .common.ha import async_remove_issues, keep_alive
+from .common.statistics import async_recorder_synced
 from .const import CONF_CLIENT_SECRET, CONF_SERVICE_ACCOUNT_ID, DOMAIN, LOGGER
-from .coordinator import (
-    OmnimeticConfigEntry,
-    OmnimeticCoordinator,
-    async_recorder_synced,
-    statistic_ids,
-)
+from .coordinator import OmnimeticConfigEntry, OmnimeticCoordinator, statistic_ids
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -91,9 +87,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) 
     and ``AB_12`` shared statistics. Where an id changes, its rows move to
     the new id (history kept). The recorder renames only its own (``source
     recorder``) statistics, so external ones are copied, row by row with
-    their sums, and the old id is cleared. An id already taken is left
-    alone: guessing whose rows they are could be wrong. Entity unique ids and
-    devices use the raw id and stay as they are.
+    their sums, and the old id is cleared once the copy is committed and
+    read back complete. An id already taken is left alone unless it holds
+    exactly the old rows (a migration that stopped before its clear):
+    guessing whose rows they are could be wrong. A copy that did not arrive
+    fails the migration with the old rows untouched; the next start retries.
+    Entity unique ids and devices use the raw id and stay as they are.
     """
     if entry.version > 2:
         return False
@@ -105,8 +104,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: OmnimeticConfigEntry) 
             for key, suffix in _QUANTITIES.items()
             if (old := _legacy_statistic_id(DOMAIN, account, suffix)) != new_ids[key]
         }
-        if renames:
-            await _async_move_statistics(hass, renames)
+        if renames and not await _async_move_statistics(hass, renames):
+            return False
         hass.config_entries.async_update_entry(entry, version=2)
     return True
 
@@ -127,18 +126,36 @@ def _all_rows(hass: HomeAssistant, statistic: str) -> list[StatisticsRow]:
     return stats.get(statistic, [])
 
 
-async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -> None:
-    """Copy each old statistic's rows to its new id, then clear the old id."""
+def _same_rows(copied: list[StatisticsRow], rows: list[StatisticsRow]) -> bool:
+    """Tell whether ``copied`` holds every one of ``rows`` (start, state, sum)."""
+    have = {row["start"]: (row.get("state"), row.get("sum")) for row in copied}
+    return all(
+        have.get(row["start"]) == (row.get("state") or 0.0, row.get("sum") or 0.0)
+        for row in rows
+    )
+
+
+async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -> bool:
+    """Copy each old statistic's rows to its new id, then clear the old id.
+
+    The old id is cleared only after its copy is committed and read back
+    complete: the recorder re-queues an import that failed behind tasks
+    queued later, so a clear queued right after the copy could run first.
+    Return False when a copy is missing (the old rows are kept).
+    """
     recorder = get_instance(hass)
     existing = await recorder.async_add_executor_job(
         lambda: get_metadata(hass, statistic_ids=set(renames) | set(renames.values()))
     )
-    moved = []
+    copies: dict[str, tuple[str, list[StatisticsRow]]] = {}
     for old, new in renames.items():
-        if old not in existing or new in existing:
+        if old not in existing:
+            continue
+        rows = await recorder.async_add_executor_job(_all_rows, hass, old)
+        copies[old] = (new, rows)
+        if new in existing:
             continue
         meta = existing[old][1]
-        rows = await recorder.async_add_executor_job(_all_rows, hass, old)
         async_add_external_statistics(
             hass,
             StatisticMetaData(
@@ -159,9 +176,23 @@ async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -
                 for row in rows
             ],
         )
-        moved.append(old)
-        LOGGER.info("Moved statistic %s to %s (%d rows)", old, new, len(rows))
+    if not copies:
+        return True
+    await async_recorder_synced(hass)
+    moved = []
+    complete = True
+    for old, (new, rows) in copies.items():
+        copied = await recorder.async_add_executor_job(_all_rows, hass, new)
+        if _same_rows(copied, rows):
+            moved.append(old)
+            LOGGER.info("Moved statistic %s to %s (%d rows)", old, new, len(rows))
+        elif new in existing:
+            LOGGER.warning("Statistic %s already exists; %s is kept", new, old)
+        else:
+            LOGGER.error("Copying statistic %s to %s failed; will retry", old, new)
+            complete = False
     if moved:
         recorder.async_clear_statistics(moved)
-        # The copies must be in place before the first refresh reads them.
+        # The old ids must be gone before the first refresh.
         await async_recorder_synced(hass)
+    return complete

@@ -14,7 +14,6 @@ once a day; only rows that changed are rewritten; bills are read when a
 month's data changed (and at least daily).
 """
 
-import asyncio
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,6 @@ import math
 from typing import override
 
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.components.recorder.tasks import SynchronizeTask
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_CURRENCY, UnitOfEnergy
 from homeassistant.core import HomeAssistant
@@ -49,6 +47,7 @@ from .common.statistics import (
     async_import_series,
     async_last_start,
     async_merge_series,
+    async_recorder_synced,
     hour_floor,
     local_month_start,
     spread_by_weight,
@@ -566,19 +565,6 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
             ),
         )
         await self._recorder_synced()
-
-
-async def async_recorder_synced(hass: HomeAssistant) -> None:
-    """Wait until the recorder has run every task queued so far.
-
-    The recorder's own ``async_block_till_done`` returns at once while it is
-    still running the task it took off its (then empty) queue. A synchronize
-    task queued behind ours is reached only after that task: the recorder
-    runs tasks in order, and each statistics import commits before the next.
-    """
-    future: asyncio.Future[None] = hass.loop.create_future()
-    get_instance(hass).queue_task(SynchronizeTask(future))
-    await future
 
 
 def _states(

