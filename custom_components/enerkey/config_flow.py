@@ -160,9 +160,16 @@ class EnerKeyConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 key = (user_input.get(CONF_API_KEY) or "").strip()
                 key = key or entry.data[CONF_API_KEY]
-                secondary = (user_input.get(CONF_SECONDARY_API_KEY) or "").strip()
-                secondary = secondary or entry.data.get(CONF_SECONDARY_API_KEY, "")
+                typed = (user_input.get(CONF_SECONDARY_API_KEY) or "").strip()
+                secondary = typed or entry.data.get(CONF_SECONDARY_API_KEY, "")
                 ids, errors = await self._validate(url, key, secondary or None)
+                if not typed and errors == {CONF_SECONDARY_API_KEY: "invalid_auth"}:
+                    # A stored second key EnerKey refuses, which the user did
+                    # not retype, is dropped: otherwise a user with one
+                    # renewed key could never save it. A renewed second key
+                    # can be added later under Reconfigure.
+                    secondary = ""
+                    ids, errors = await self._validate(url, key, None)
                 if ids is not None:
                     if entry.unique_id not in ids:
                         return self.async_abort(reason="wrong_profile")

@@ -245,9 +245,7 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
             start = min(pending.values())
             group = sorted(m for m, s in pending.items() if s == start)
             end = min(start + HOURLY_CHUNK, until)
-            for batch in batches(group):
-                if calls >= MAX_VALUE_CALLS:
-                    return
+            for batch in list(batches(group))[: MAX_VALUE_CALLS - calls]:
                 calls += 1
                 found = await self.client.values("Hourly", batch, start, end)
                 for meter_id in batch:

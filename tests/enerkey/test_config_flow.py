@@ -223,3 +223,35 @@ async def test_reauth_with_one_key(
         )
     assert result["reason"] == "reauth_successful"
     assert dict(entry.data) == {CONF_URL: simulator_url, CONF_API_KEY: PRIMARY}
+
+
+async def test_reauth_drops_a_refused_stored_second_key(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator: EnerKeySimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """One renewed key is enough: the refused stored second key goes."""
+    mock_config_entry.add_to_hass(hass)
+    simulator.revoke(PRIMARY)
+    simulator.expire(SECONDARY)
+    simulator.keys["ek-renewed"] = simulator.keys[PRIMARY]
+    simulator.renew("ek-renewed")
+    result = await mock_config_entry.start_reauth_flow(hass)
+    with patch("custom_components.enerkey.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: "ek-renewed"}
+        )
+    assert result["reason"] == "reauth_successful"
+    assert CONF_SECONDARY_API_KEY not in mock_config_entry.data
+    assert mock_config_entry.data[CONF_API_KEY] == "ek-renewed"
+    # A typed second key that is refused is an error, not dropped.
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_SECONDARY_API_KEY: SECONDARY,
+            "advanced": {CONF_URL: mock_config_entry.data[CONF_URL]},
+        },
+    )
+    assert result["errors"] == {CONF_SECONDARY_API_KEY: "invalid_auth"}

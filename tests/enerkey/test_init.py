@@ -17,9 +17,11 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.enerkey.api import Facility, MeterValues
 from custom_components.enerkey.const import DOMAIN, UPDATE_INTERVAL
-from custom_components.enerkey.coordinator import unit_of
+from custom_components.enerkey.coordinator import _month_value, unit_of
 from custom_components.enerkey.diagnostics import async_get_config_entry_diagnostics
+from custom_components.enerkey.entity import facility_device
 from simulators import Fault
 from simulators.enerkey import EnerKeySimulator
 from tests.helpers import async_tick
@@ -300,3 +302,38 @@ def test_units() -> None:
     assert unit_of("l").unit_class == "volume"
     assert unit_of("Nm3").unit_class is None
     assert unit_of(None).unit is None
+
+
+def test_facility_device_without_details() -> None:
+    """A facility without type, area or address is still a device."""
+    device = facility_device(Facility(id="5", name="Bare"))
+    assert device["model"] == "Facility"
+    assert device["serial_number"] == "5"
+
+
+def test_month_value() -> None:
+    """Only the asked month's non-negative value counts."""
+    month = datetime(2026, 10, 1, tzinfo=UTC)
+    assert _month_value(None, month) is None
+    values = MeterValues(
+        meter_id="1", values=[(month - timedelta(days=31), 5.0), (month, -1.0)]
+    )
+    assert _month_value(values, month) is None
+    values = MeterValues(meter_id="1", values=[(month + timedelta(hours=3), 7.0)])
+    assert _month_value(values, month) == 7.0
+
+
+async def test_values_without_points_import_nothing(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An answer without values for a meter leaves its statistics as they were."""
+    coordinator = init_integration.runtime_data
+    before = dict(coordinator._cursor)
+    data = coordinator.data
+    await coordinator._import_meter(
+        data,
+        data.meters["2001"],
+        MeterValues(meter_id="2001", unit="kWh"),
+        datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    assert coordinator._cursor == before
