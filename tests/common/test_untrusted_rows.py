@@ -21,7 +21,7 @@ from homeassistant.components.recorder.models import (
     StatisticMetaData,
 )
 from homeassistant.components.recorder.statistics import async_add_external_statistics
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.util import dt as dt_util
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
@@ -321,3 +321,39 @@ async def test_back_to_back_chunks_continue_the_sum(
     assert len(stored) == 144
     assert [row[2] for row in stored] == [float(n) for n in range(1, 145)]
     assert stored[-1][2] == expected
+
+
+@STATS
+@pytest.mark.freeze_time(NOW)
+async def test_queued_rows_are_read_back_without_waiting(
+    hass: HomeAssistant, stats: ModuleType
+) -> None:
+    """Before HA has started the recorder runs no task: nothing may wait for it.
+
+    Writes, then reads of rows still queued (a merge over them, the cursor)
+    see those rows from memory; waiting for a commit is skipped while HA is
+    starting (it would stall startup until the bootstrap gives up).
+    """
+    hass.set_state(CoreState.starting)
+    try:
+        await stats.async_recorder_synced(hass)  # returns at once
+    finally:
+        hass.set_state(CoreState.running)
+    with (
+        patch.object(stats, "statistics_during_period", return_value={}),
+        patch.object(stats, "get_last_statistics", return_value={}),
+    ):
+        # The database "knows" nothing: only the queued rows can explain
+        # the sums below.
+        await stats.async_import_series(
+            hass, "test", _series(stats, [(_hour(h), 1.0) for h in range(3)])
+        )
+        assert await stats.async_last_start(hass, STAT) == _hour(2)
+        await stats.async_merge_series(hass, "test", _series(stats, [(_hour(1), 4.0)]))
+        await stats.async_import_series(hass, "test", _series(stats, [(_hour(3), 1.0)]))
+    assert await _stored(hass) == [
+        (_hour(0), 1.0, 1.0),
+        (_hour(1), 4.0, 5.0),
+        (_hour(2), 1.0, 6.0),
+        (_hour(3), 1.0, 7.0),
+    ]

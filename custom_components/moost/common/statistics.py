@@ -38,7 +38,7 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.components.recorder.tasks import SynchronizeTask
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -65,8 +65,7 @@ MAX_PER_ROW: dict[str | None, float] = {
 }
 """The largest plausible value of one row, per unit class, in its base unit."""
 
-_PENDING: HassKey[set[str]] = HassKey(f"{__name__}.pending")
-"""Statistics with writes queued to the recorder and maybe not yet committed."""
+_PENDING: HassKey[_Pending] = HassKey(f"{__name__}.pending")
 
 _BASE_UNIT = {
     EnergyConverter.UNIT_CLASS: "kWh",
@@ -201,24 +200,70 @@ async def async_recorder_synced(hass: HomeAssistant) -> None:
     The recorder's own ``async_block_till_done`` returns at once while it is
     still running the task it took off its (then empty) queue; a synchronize
     task queued behind ours is reached only after it (tasks run in order).
+    Before Home Assistant has started, the recorder runs no task (it waits
+    for the start, which waits for the integrations' setup): waiting then
+    would stall startup, so this returns at once. The readers of this module
+    see queued rows anyway (:class:`_Pending`).
     """
+    if hass.state is not CoreState.running:
+        return
     future: asyncio.Future[None] = hass.loop.create_future()
     get_instance(hass).queue_task(SynchronizeTask(future))
     await future
 
 
-async def _async_settled(hass: HomeAssistant, statistic_id: str) -> None:
-    """Wait for this statistic's queued writes before reading it back.
+type _Rows = dict[datetime, tuple[float, float]]
+"""Rows by start: (state, sum)."""
 
-    ``async_add_external_statistics`` only queues a task: reading the newest
-    row right after (the next chunk of a backfill) would see the row before
-    the previous chunk and restart the running sum from there.
+
+@dataclass(slots=True)
+class _Pending:
+    """Rows queued to the recorder and maybe not yet committed, per statistic.
+
+    ``async_add_external_statistics`` only queues a task, and before Home
+    Assistant has started the recorder runs none. Reading a statistic back
+    right after writing it (the next chunk of a backfill, a merge) would see
+    the rows before the write and restart the running sum from there. So
+    every write is also kept here until a synchronize task queued behind it
+    has run, and every read of this module lays these rows over what the
+    database answers: correct at once, without waiting for the recorder.
     """
-    pending = hass.data.setdefault(_PENDING, set())
-    if statistic_id in pending:
-        waiting = set(pending)
-        await async_recorder_synced(hass)
-        pending.difference_update(waiting)
+
+    rows: dict[str, dict[datetime, tuple[int, float, float]]] = field(
+        default_factory=dict
+    )
+    generation: int = 0
+
+    def write(self, statistic_id: str, rows: list[StatisticData]) -> int:
+        """Remember rows being written; return the write's generation."""
+        self.generation += 1
+        mine = self.rows.setdefault(statistic_id, {})
+        for row in rows:
+            mine[row["start"]] = (
+                self.generation,
+                row["state"] or 0.0,
+                row["sum"] or 0.0,
+            )
+        return self.generation
+
+    def committed(self, statistic_id: str, generation: int) -> None:
+        """Forget the rows of a write (and older ones) the recorder committed."""
+        mine = self.rows.get(statistic_id, {})
+        for start in [s for s, row in mine.items() if row[0] <= generation]:
+            del mine[start]
+        if not mine:
+            self.rows.pop(statistic_id, None)
+
+    def of(self, statistic_id: str) -> _Rows:
+        """Return a copy of a statistic's queued rows (for an executor job)."""
+        return {
+            start: (state, total)
+            for start, (_, state, total) in self.rows.get(statistic_id, {}).items()
+        }
+
+
+def _pending(hass: HomeAssistant) -> _Pending:
+    return hass.data.setdefault(_PENDING, _Pending())
 
 
 def _write(
@@ -227,8 +272,14 @@ def _write(
     series: StatisticSeries,
     rows: list[StatisticData],
 ) -> None:
-    hass.data.setdefault(_PENDING, set()).add(series.statistic_id)
+    pending = _pending(hass)
+    generation = pending.write(series.statistic_id, rows)
     async_add_external_statistics(hass, _metadata(source, series), rows)
+    synced: asyncio.Future[None] = hass.loop.create_future()
+    synced.add_done_callback(
+        lambda _: pending.committed(series.statistic_id, generation)
+    )
+    get_instance(hass).queue_task(SynchronizeTask(synced))
 
 
 async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
@@ -237,19 +288,18 @@ async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime |
     A row a vendor once dated years ahead must not become the cursor of the
     next refresh (no new hour would ever be imported again):
     :func:`async_future_row` tells the integration so it can say so in a
-    repair issue, and the next merge over it sets its value to 0.
+    repair issue, and the next merge over it sets its value to 0. Rows still
+    queued to the recorder count as stored.
     """
-    await _async_settled(hass, statistic_id)
     return await get_instance(hass).async_add_executor_job(
-        _last_start, hass, statistic_id
+        _last_start, hass, statistic_id, _pending(hass).of(statistic_id)
     )
 
 
 async def async_future_row(hass: HomeAssistant, statistic_id: str) -> datetime | None:
     """Return the start of the newest stored row if it lies in the future."""
-    await _async_settled(hass, statistic_id)
     newest = await get_instance(hass).async_add_executor_job(
-        _newest, hass, statistic_id
+        _newest, hass, statistic_id, _pending(hass).of(statistic_id)
     )
     if newest is None or newest[0] <= dt_util.utcnow() + FUTURE_TOLERANCE:
         return None
@@ -257,33 +307,40 @@ async def async_future_row(hass: HomeAssistant, statistic_id: str) -> datetime |
 
 
 def _newest(
-    hass: HomeAssistant, statistic_id: str
+    hass: HomeAssistant, statistic_id: str, queued: _Rows
 ) -> tuple[datetime, float | None] | None:
-    """Return the start and sum of the newest stored row."""
+    """Return the start and sum of the newest row, queued rows included."""
     last = get_last_statistics(hass, 1, statistic_id, True, {"sum"})
-    if not (rows := last.get(statistic_id)):
-        return None
-    return datetime.fromtimestamp(rows[0]["start"], UTC), rows[0].get("sum")
+    found: tuple[datetime, float | None] | None = None
+    if rows := last.get(statistic_id):
+        found = datetime.fromtimestamp(rows[0]["start"], UTC), rows[0].get("sum")
+    if queued and (found is None or max(queued) >= found[0]):
+        newest = max(queued)
+        found = newest, queued[newest][1]
+    return found
 
 
-def _last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
-    newest = _newest(hass, statistic_id)
-    if newest is None:
-        return None
+def _last_start(
+    hass: HomeAssistant, statistic_id: str, queued: _Rows
+) -> datetime | None:
     latest = dt_util.utcnow() + FUTURE_TOLERANCE
-    if newest[0] <= latest:
-        return newest[0]
-    for start in (latest - _LOOKBACK, _EPOCH):
-        stats = statistics_during_period(
-            hass, start, latest, {statistic_id}, "hour", None, set()
-        )
-        if rows := stats.get(statistic_id):
-            return datetime.fromtimestamp(rows[-1]["start"], UTC)
-    return None
+    candidates = [start for start in queued if start <= latest]
+    newest = _newest(hass, statistic_id, {})
+    if newest is not None and newest[0] <= latest:
+        candidates.append(newest[0])
+    elif newest is not None:
+        for start in (latest - _LOOKBACK, _EPOCH):
+            stats = statistics_during_period(
+                hass, start, latest, {statistic_id}, "hour", None, set()
+            )
+            if rows := stats.get(statistic_id):
+                candidates.append(datetime.fromtimestamp(rows[-1]["start"], UTC))
+                break
+    return max(candidates, default=None)
 
 
 def _append_base(
-    hass: HomeAssistant, statistic_id: str, first: datetime
+    hass: HomeAssistant, statistic_id: str, first: datetime, queued: _Rows
 ) -> float | None:
     """Return the sum to continue from when ``first`` comes after every row.
 
@@ -291,7 +348,7 @@ def _append_base(
     (the window overlaps stored rows, which must be re-summed: a merge) or
     the stored sum is unusable.
     """
-    newest = _newest(hass, statistic_id)
+    newest = _newest(hass, statistic_id, queued)
     if newest is None:
         return 0.0
     if newest[0] < first:
@@ -300,21 +357,29 @@ def _append_base(
 
 
 def _sum_before(
-    hass: HomeAssistant, statistic_id: str, first: datetime
+    hass: HomeAssistant, statistic_id: str, first: datetime, queued: _Rows
 ) -> float | None:
     """Return the running sum of the newest row that starts before ``first``.
 
     Reads as little as it can: the hour just before ``first``, else a
     window, else the whole history. None when that sum is unusable (not
-    finite): the caller then re-sums the history.
+    finite): the caller then re-sums the history. A queued row wins over
+    the database's row of the same or an older start.
     """
+    before = [start for start in queued if start < first]
+    best = max(before, default=None)
     for start in (first - timedelta(hours=1), first - _LOOKBACK, _EPOCH):
+        if best is not None and best >= start:
+            return _usable_sum(queued[best][1])
         stats = statistics_during_period(
             hass, start, first, {statistic_id}, "hour", None, {"sum"}
         )
         if rows := stats.get(statistic_id):
+            stored = datetime.fromtimestamp(rows[-1]["start"], UTC)
+            if best is not None and best >= stored:
+                return _usable_sum(queued[best][1])
             return _usable_sum(rows[-1].get("sum"))
-    return 0.0
+    return _usable_sum(queued[best][1]) if best is not None else 0.0
 
 
 def _usable_sum(value: float | None) -> float | None:
@@ -356,9 +421,12 @@ async def async_import_series(
     points = sanitize_points(series)
     if not points:
         return
-    await _async_settled(hass, series.statistic_id)
     base = await get_instance(hass).async_add_executor_job(
-        _append_base, hass, series.statistic_id, points[0][0]
+        _append_base,
+        hass,
+        series.statistic_id,
+        points[0][0],
+        _pending(hass).of(series.statistic_id),
     )
     if base is None:
         # The points overlap stored rows (a re-read window, a gap filled):
@@ -370,12 +438,13 @@ async def async_import_series(
 
 
 def _states_from(
-    hass: HomeAssistant, statistic_id: str, start: datetime
+    hass: HomeAssistant, statistic_id: str, start: datetime, queued: _Rows
 ) -> dict[datetime, float]:
     """Return the stored value (``state``) of every row from ``start`` on.
 
     A stored value that would not pass :func:`sanitize_points` today (written
     before rows were checked) counts as 0, so re-summing repairs the series.
+    Rows still queued to the recorder are laid over the database's.
     """
     stats = statistics_during_period(
         hass, start, None, {statistic_id}, "hour", None, {"state"}
@@ -393,6 +462,9 @@ def _states_from(
         ):
             value = 0.0
         states[begins] = float(value)
+    for begins, (value, _) in queued.items():
+        if begins >= start:
+            states[begins] = value
     return states
 
 
@@ -411,16 +483,16 @@ async def async_merge_series(
     points = sanitize_points(series)
     if not points:
         return
-    await _async_settled(hass, series.statistic_id)
     first = _EPOCH if repair else points[0][0]
+    queued = _pending(hass).of(series.statistic_id)
     stored = await get_instance(hass).async_add_executor_job(
-        _states_from, hass, series.statistic_id, first
+        _states_from, hass, series.statistic_id, first, queued
     )
     merged = sorted({**stored, **dict(points)}.items())
     base = 0.0
     if not repair:
         found = await get_instance(hass).async_add_executor_job(
-            _sum_before, hass, series.statistic_id, merged[0][0]
+            _sum_before, hass, series.statistic_id, merged[0][0], queued
         )
         if found is None:
             await async_merge_series(hass, source, series, repair=True)
