@@ -208,7 +208,17 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
 
     @override
     async def _async_update_data(self) -> OmnimeticData:
-        data = await self._guarded(self._refresh())
+        try:
+            data = await self._guarded(self._refresh())
+        except UpdateFailed:
+            # A long wait the rhythm chose assumed this poll would succeed;
+            # after a failure, retry at the normal interval at the latest
+            # (a failed poll at the publication window would otherwise skip
+            # the window and the day's data until the next rhythm wait ended).
+            self.update_interval = min(
+                self.update_interval or UPDATE_INTERVAL, UPDATE_INTERVAL
+            )
+            raise
         self._backoff.reset()
         ir.async_delete_issue(self.hass, DOMAIN, self._issue_id)
         return data
@@ -515,7 +525,15 @@ class OmnimeticCoordinator(DataUpdateCoordinator[OmnimeticData]):
                 price = bill.amount / bill.energy_kwh
                 values = [weight * price for weight in weights]
             else:
-                values = spread_by_weight(bill.amount, weights)
+                # spread_by_weight puts the rounding remainder on its last
+                # slot: in time order that may be an hour without energy,
+                # whose 0 became -1e-15 (dropped as negative). Give it to
+                # the hour with the most energy instead.
+                order = sorted(range(len(hours)), key=weights.__getitem__)
+                parts = spread_by_weight(bill.amount, [weights[i] for i in order])
+                values = [0.0] * len(hours)
+                for index, part in zip(order, parts, strict=True):
+                    values[index] = part
             # Not rounded: the parts add up to the bill exactly.
             points = dict(zip(hours, values, strict=True))
             # Rows of this month that no longer carry cost (the lump an

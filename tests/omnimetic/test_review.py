@@ -4,7 +4,8 @@ Migration interrupted or failing half-way, a cost spread whose rounding
 remainder lands on an hour without energy, polling after a failed poll.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+import logging
 from unittest.mock import patch
 
 from homeassistant.components.recorder.models import (
@@ -21,8 +22,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.omnimetic.const import DOMAIN
-from custom_components.omnimetic.coordinator import statistic_ids
+from custom_components.omnimetic.api import MonthlyUsage
+from custom_components.omnimetic.const import DOMAIN, UPDATE_INTERVAL
+from custom_components.omnimetic.coordinator import month_bounds, statistic_ids
+from simulators import Fault
 from simulators.omnimetic import OmnimeticSimulator
 from tests.helpers import async_stored_rows
 
@@ -113,3 +116,63 @@ async def test_migration_finishes_after_a_stop_between_copy_and_clear(
     starts = [row["start"] for row in rows]
     assert len(set(starts)) == len(starts)
     assert {r["start"].timestamp() for r in ROWS} <= set(starts)
+
+
+async def test_cost_spread_has_no_negative_hour(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A month ending on hours without energy: every hour's cost >= 0, sum = bill.
+
+    Spread in time order, the rounding remainder landed on the last hour:
+    ``-1.8e-15`` for a 12.34 bill over 0.7, 0.1 and 0 kWh, which the importer
+    drops as negative (that hour then lacks its cost).
+    """
+    coordinator = init_integration.runtime_data
+    ids = coordinator.statistic_ids
+    start, _ = month_bounds(2025, 3)
+    hours = [start + timedelta(hours=i) for i in range(3)]
+    async_add_external_statistics(
+        hass,
+        StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name="energy",
+            source=DOMAIN,
+            statistic_id=ids["consumption"],
+            unit_class="energy",
+            unit_of_measurement="kWh",
+        ),
+        [
+            StatisticData(start=hour, state=value, sum=value)
+            for hour, value in zip(hours, [0.7, 0.1, 0.0], strict=True)
+        ],
+    )
+    await async_wait_recording_done(hass)
+    coordinator._months[(2025, 3)] = MonthlyUsage(2025, 3, 0.8, None, None, 1234)
+    with caplog.at_level(logging.WARNING):
+        await coordinator._spread_costs({(2025, 3)}, datetime.now(UTC))
+    assert "negative" not in caplog.text
+    cost = [
+        row
+        for row in await async_stored_rows(hass, ids["cost"])
+        if row["start"] < hours[-1].timestamp() + 1
+    ]
+    assert [row["start"] for row in cost] == [hour.timestamp() for hour in hours]
+    assert all(row["state"] >= 0 for row in cost)
+    assert sum(row["state"] for row in cost) == pytest.approx(12.34, abs=1e-9)
+
+
+async def test_failed_poll_does_not_keep_the_long_rhythm_wait(
+    hass: HomeAssistant,
+    simulator: OmnimeticSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A poll that fails where the rhythm had planned a 12 h wait retries in 3 h."""
+    coordinator = init_integration.runtime_data
+    coordinator.update_interval = timedelta(hours=12)
+    simulator.faults.inject(Fault.SERVER_ERROR, times=None)
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert coordinator.update_interval == UPDATE_INTERVAL
