@@ -759,6 +759,36 @@ DASHBOARD = {
 DASHBOARD_CONFIG = {"strategy": {"type": "original-states"}}
 
 
+# The frontend's locale of the dev user (frontend user data "language"): the
+# "local" default shows dates in the browser's zone, so a browser in UTC
+# starts "this month" an hour after Oslo's midnight and drops the rows of the
+# 1st (monthly statistics vanish from the Energy dashboard). "server" shows
+# HA's zone, where the integrations cut their days.
+FRONTEND_LOCALE = {
+    "language": "en",
+    "number_format": "language",
+    "time_format": "language",
+    "date_format": "language",
+    "time_zone": "server",
+    "first_weekday": "language",
+}
+
+
+async def ensure_server_time_zone(ha: HomeAssistant, language: str) -> None:
+    """Show HA's time zone in the dev user's browser, unless the user chose."""
+    current = await ha.ws({"type": "frontend/get_user_data", "key": "language"})
+    if (current or {}).get("value") is not None:
+        return
+    await ha.ws(
+        {
+            "type": "frontend/set_user_data",
+            "key": "language",
+            "value": {**FRONTEND_LOCALE, "language": language},
+        }
+    )
+    log("the frontend shows Home Assistant's time zone (profile: server)")
+
+
 async def ensure_dashboard(ha: HomeAssistant) -> None:
     """Add the devices dashboard and open it by default, once."""
     dashboards = await ha.ws({"type": "lovelace/dashboards/list"})
@@ -880,6 +910,7 @@ async def populate(args: argparse.Namespace) -> None:
         log("Home Assistant answers")
         state = await ensure_login(ha, args.state)
         await apply_core_config(ha, core, state)
+        await ensure_server_time_zone(ha, core.language)
         domains = await add_entries(ha, simulators, core)
         await ensure_dashboard(ha)
         write_state(args.state, state)

@@ -688,3 +688,20 @@ def test_check_moost_does_not_wait_beyond_its_budget(tmp_path: Path) -> None:
     assert page.waited == 1.5  # the device page settling only
     check, page = _moost_check(tmp_path, ["unknown"], SLOT - 600, wait=900)
     assert check.failures
+
+
+async def test_frontend_shows_the_server_time_zone_unless_chosen() -> None:
+    """The dev user's locale is set to HA's zone once; a choice is kept."""
+    fake = FakeHomeAssistant(
+        {"frontend/get_user_data": {"value": None}, "frontend/set_user_data": None}
+    )
+    await dev_bootstrap.ensure_server_time_zone(fake, "nb")  # type: ignore[arg-type]
+    saved = fake.sent[-1]
+    assert saved["type"] == "frontend/set_user_data"
+    assert saved["key"] == "language"
+    assert saved["value"]["time_zone"] == "server"
+    assert saved["value"]["language"] == "nb"
+    chosen = {"language": "en", "time_zone": "local"}
+    fake = FakeHomeAssistant({"frontend/get_user_data": {"value": chosen}})
+    await dev_bootstrap.ensure_server_time_zone(fake, "en")  # type: ignore[arg-type]
+    assert [m["type"] for m in fake.sent] == ["frontend/get_user_data"]
