@@ -12,11 +12,20 @@ AREA_POWER: Final = "power"
 AREA_NET: Final = "net"
 
 # Meter values reach the utility hourly to daily (AMS meters via Elhub).
-# An hourly poll shows them within the hour at about six calls per customer
-# and metered contract: contracts, consumption, costs, invoices, messages
-# and their count. Prices are read once a day per contract (when tomorrow's
-# are published) and kept.
+# An hourly poll shows them within the hour: per metered contract its
+# consumption and costs, per customer the unread message count. Prices are
+# read once a day (when tomorrow's are published) and kept.
 UPDATE_INTERVAL: Final = timedelta(hours=1)
+
+# Contracts and invoices change a few times a month: they are read once in
+# each six-hour slot of the UTC day (4 times a day per customer), and the
+# first page of messages with them or when the unread count changed.
+CATALOG_SLOT_HOURS: Final = 6
+
+# Tomorrow's hourly and spot prices are published after the Nord Pool
+# auction, about 13:00 local time: before that only today's are asked for
+# (once, if missing), from then on until tomorrow's are in.
+PRICES_PUBLISHED_HOUR: Final = 13
 
 # The wattmeter is real-time power: it has its own, faster cadence, and is
 # polled only for contracts that have one.

@@ -10,7 +10,7 @@ that have a wattmeter, on its own faster cadence, and only those.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import override
 
@@ -46,10 +46,12 @@ from .common.statistics import (
 )
 from .const import (
     BACKFILL,
+    CATALOG_SLOT_HOURS,
     CONF_AREA,
     DOMAIN,
     ESTIMATED,
     LOGGER,
+    PRICES_PUBLISHED_HOUR,
     RATE_LIMIT_BACKOFF,
     REREAD_WINDOW,
     UPDATE_INTERVAL,
@@ -172,6 +174,8 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         self.new_messages: list[tuple[str, Message]] = []
         """Messages first seen by the latest refresh (for the event entity)."""
         self._seen_messages: set[str] | None = None
+        self._catalog_slot: tuple[date, int] | None = None
+        """The six-hour UTC slot contracts and invoices were last read in."""
         # Seen message ids outlive a restart: a message that arrived while
         # Home Assistant was stopped still fires, none fires twice.
         self._store: Store[dict[str, list[str]]] = message_store(hass, entry.entry_id)
@@ -207,7 +211,13 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
 
     @override
     async def _async_update_data(self) -> ESmartData:
-        data = await self._guarded(self._refresh())
+        try:
+            data = await self._guarded(self._refresh())
+        except Exception:
+            # A failure may come from a contract that is gone (404 on its
+            # series): the next refresh reads the contracts again.
+            self._catalog_slot = None
+            raise
         self._backoff.reset()
         self._remove_stale_devices(data)
         return data
@@ -231,16 +241,29 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
         customers: dict[str, CustomerData] = {}
         new_messages: list[tuple[str, Message]] = []
         seen: set[str] = set()
+        # Contracts and invoices change rarely: read them once per six-hour
+        # slot. Messages: the unread count every refresh, the page with the
+        # contracts or when the count changed (a message read and a new one
+        # in the same hour are seen with the next slot's read).
+        slot = (now.date(), now.hour // CATALOG_SLOT_HOURS)
+        catalog = slot != self._catalog_slot
+        if not catalog:
+            contracts = dict(self._contracts)
         for customer_id in self.customer_ids:
-            for contract in await self.client.contracts(customer_id):
-                key = contract_key(contract)
-                data = self._contracts.get(key) or ContractData(contract)
-                data.contract = contract
-                contracts[key] = data
-            customer = self._customers.get(customer_id) or CustomerData(customer_id)
-            customer.invoices = await self.client.invoices(customer_id)
-            customer.unread = await self.client.unread_count(customer_id)
-            customer.messages = await self.client.messages(customer_id)
+            known = self._customers.get(customer_id)
+            if catalog:
+                for contract in await self.client.contracts(customer_id):
+                    key = contract_key(contract)
+                    data = self._contracts.get(key) or ContractData(contract)
+                    data.contract = contract
+                    contracts[key] = data
+            customer = known or CustomerData(customer_id)
+            if catalog or known is None:
+                customer.invoices = await self.client.invoices(customer_id)
+            unread = await self.client.unread_count(customer_id)
+            if catalog or known is None or unread != customer.unread:
+                customer.messages = await self.client.messages(customer_id)
+            customer.unread = unread
             for message in customer.messages:
                 seen.add(message.id)
                 if (
@@ -263,6 +286,7 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
             )
         self._contracts = contracts
         self._customers = customers
+        self._catalog_slot = slot
         # Old ids are kept: a message on page 2 that comes back is not new.
         before = self._seen_messages
         self._seen_messages = (self._seen_messages or set()) | seen
@@ -361,14 +385,18 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
     ) -> dict[datetime, float]:
         """Return today's and tomorrow's prices, asking only for missing ones.
 
-        Tomorrow's prices are published in the afternoon: until they are
-        known, every refresh asks again; afterwards nothing until midnight.
+        Tomorrow's prices are published at about 13:00: before that nothing
+        is asked while today's are known; from then every refresh asks until
+        they are in, afterwards nothing until midnight.
         """
         today = dt_util.start_of_local_day()
         start = dt_util.as_utc(today)
         end = dt_util.as_utc(today + timedelta(days=2))
         kept = {hour: price for hour, price in known.items() if start <= hour < end}
         if end - timedelta(hours=1) in kept:
+            return kept
+        today_known = dt_util.as_utc(today + timedelta(days=1)) - timedelta(hours=1)
+        if today_known in kept and dt_util.now().hour < PRICES_PUBLISHED_HOUR:
             return kept
         fetched = await fetch(start, end)
         return {**kept, **{h: p for h, p in fetched if start <= h < end}}

@@ -47,8 +47,7 @@ class MessageEvent(ESmartEntity[ESmartCoordinator], EventEntity):
     async def async_added_to_hass(self) -> None:
         """Fire for messages the first refresh found (they came while stopped)."""
         await super().async_added_to_hass()
-        if self._fire_new():
-            self.async_write_ha_state()
+        self._fire_new()
 
     @callback
     @override
@@ -58,9 +57,12 @@ class MessageEvent(ESmartEntity[ESmartCoordinator], EventEntity):
         super()._handle_coordinator_update()
 
     @callback
-    def _fire_new(self) -> bool:
-        """Trigger one event per new message of this customer; tell if any."""
-        fired = False
+    def _fire_new(self) -> None:
+        """Trigger one event per new message of this customer.
+
+        The state is written after each one: an automation sees every
+        message, not only the last of several that came in one refresh.
+        """
         for customer_id, message in self.coordinator.new_messages:
             if customer_id != self._customer_id or message.id in self._fired:
                 continue
@@ -76,5 +78,4 @@ class MessageEvent(ESmartEntity[ESmartCoordinator], EventEntity):
                     "sent": message.sent.isoformat() if message.sent else None,
                 },
             )
-            fired = True
-        return fired
+            self.async_write_ha_state()

@@ -6,17 +6,24 @@ import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.esmart_systems.const import DOMAIN, UPDATE_INTERVAL
+from custom_components.esmart_systems.const import (
+    CATALOG_SLOT_HOURS,
+    DOMAIN,
+    UPDATE_INTERVAL,
+)
 from simulators import Fault
 from simulators.esmart_systems import ESmartSystemsSimulator
 from tests.helpers import async_tick
@@ -170,9 +177,7 @@ async def test_unavailable_and_back(
     init_integration: MockConfigEntry,
 ) -> None:
     """A failed refresh makes the sensors unavailable; the next good one restores them."""
-    simulator.faults.inject(
-        Fault.SERVER_ERROR, endpoint="contractdeliverypoints", times=None
-    )
+    simulator.faults.inject(Fault.SERVER_ERROR, endpoint="consumption", times=None)
     await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert _state(hass, "power_1001_5001_energy_yesterday") == STATE_UNAVAILABLE
     assert _state(hass, "power_customer_1001_unpaid") == STATE_UNAVAILABLE
@@ -240,6 +245,42 @@ async def test_message_event_fires_once(
     assert other.state == "unknown"
 
 
+async def test_two_messages_in_one_refresh_reach_automations(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: ESmartSystemsSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """Two messages found by one refresh are two state changes, not one."""
+    entity_id = _entity_id(hass, "event", "power_customer_1001_message")
+    changes = async_capture_events(hass, EVENT_STATE_CHANGED)
+    simulator.add_message(1001, "Outage Storgata", "Power off until 14:00.")
+    simulator.add_message(1001, "Outage Kirkeveien", "Power off until 16:00.")
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    subjects = [
+        event.data["new_state"].attributes["subject"]
+        for event in changes
+        if event.data["entity_id"] == entity_id
+    ]
+    assert sorted(subjects) == ["Outage Kirkeveien", "Outage Storgata"]
+
+
+async def test_gone_contract_read_again_after_a_failure(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: ESmartSystemsSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A contract gone within a slot fails one refresh; the next re-reads them."""
+    del simulator.contracts["5003"]
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    assert _state(hass, "power_1001_5001_energy_yesterday") == STATE_UNAVAILABLE
+    simulator.reset_counters()
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    assert simulator.counters["contractdeliverypoints"] == 2
+    assert _state(hass, "power_1001_5001_energy_yesterday") != STATE_UNAVAILABLE
+
+
 async def test_diagnostics_redacted(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -282,7 +323,8 @@ async def test_dynamic_and_stale_devices(
     )
     simulator.contracts["5004"] = new
     del simulator.contracts["5003"]
-    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    # Contracts are read once per six-hour slot: the next slot sees the change.
+    await async_tick(hass, freezer, timedelta(hours=CATALOG_SLOT_HOURS))
     assert (
         registry.async_get_device_by_identifier(
             (DOMAIN, "power_1002_5003"), init_integration.entry_id

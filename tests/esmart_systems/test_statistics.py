@@ -169,19 +169,18 @@ async def test_calls_per_refresh(
     simulator.reset_counters()
     simulator.rows_served.clear()
     await async_tick(hass, freezer, UPDATE_INTERVAL)
-    # 11:30 in Oslo: tomorrow's prices are not out yet, so they are asked for.
+    # 12:30 in Oslo, same six-hour slot as the first refresh: no contracts,
+    # invoices or message page; today's prices are known and tomorrow's not
+    # published yet, so no price request either.
     expected = {
-        "contractdeliverypoints": 2,
-        "invoices": 2,
-        "messages": 2,
         "messages_count": 2,
         "consumption": 3,
         "costs": 3,
-        "hourprices": 3,
-        "spotprices": 1,
     }
     counts = {
-        k: v for k, v in simulator.counters.items() if k not in ("total", "wattmeter")
+        k: v
+        for k, v in simulator.counters.items()
+        if k not in ("total", "wattmeter") and v
     }
     assert counts == expected
     # No history is downloaded again: the re-read window plus new hours only.
@@ -190,8 +189,12 @@ async def test_calls_per_refresh(
     assert simulator.counters["wattmeter"] >= 1
     assert simulator.counters["wattmeter_v2"] == 0
 
-    # After 13:00 local both days are known: no price request until midnight.
-    await async_tick(hass, freezer, timedelta(hours=2))
+    # 13:30: tomorrow's are published and read once per contract and area.
+    simulator.reset_counters()
+    await async_tick(hass, freezer, UPDATE_INTERVAL)
+    assert simulator.counters["hourprices"] == 3
+    assert simulator.counters["spotprices"] == 1
+    # Both days are known: no price request until midnight.
     simulator.reset_counters()
     await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert simulator.counters["hourprices"] == 0
@@ -249,3 +252,41 @@ async def test_interrupted_backfill_resumes(
     # Resumed three days before the stored chunk's end: two requests for the
     # remaining 42 days, not three for all 70.
     assert simulator.counters["consumption"] == 2 + 3 + 3
+
+
+async def test_calls_per_day(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: ESmartSystemsSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A day of hourly refreshes: contracts and invoices a few times, prices once.
+
+    Two customer numbers, three metered contracts (one price area): the
+    figures the docs' "Data updates and API calls" section gives.
+    """
+    simulator.reset_counters()
+    for _ in range(24):
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
+    counts = {
+        k: v
+        for k, v in simulator.counters.items()
+        if k not in ("total", "wattmeter") and v
+    }
+    assert counts == {
+        # Every six hours per customer (2 customers).
+        "contractdeliverypoints": 2 * 4,
+        "invoices": 2 * 4,
+        # The unread count hourly; the page with the contracts, and when the
+        # count changed (it did not).
+        "messages_count": 2 * 24,
+        "messages": 2 * 4,
+        # New hours of each metered contract (3) every hour.
+        "consumption": 3 * 24,
+        "costs": 3 * 24,
+        # Tomorrow's prices once they are published (13:00 local), per
+        # contract and price area; none before.
+        "hourprices": 3,
+        "spotprices": 1,
+    }
+    assert sum(counts.values()) == 8 + 8 + 48 + 8 + 144 + 4
