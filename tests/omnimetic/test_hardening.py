@@ -275,7 +275,16 @@ async def test_entry_from_a_newer_version_is_refused(
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
 
 
-@pytest.mark.parametrize("backfill_days", [120])
+# Long enough that the first refresh and, after two stored chunks, the
+# resumed one start before the previous month (Oct 1; before it, every
+# refresh starts there). The chunk size is irrelevant to what is checked:
+# 5 days keep the test quick.
+_CHUNK_DAYS = 5
+_BACKFILL_DAYS = 50
+
+
+@pytest.mark.parametrize("backfill_days", [_BACKFILL_DAYS])
+@patch("custom_components.omnimetic.api.INTERVAL_CHUNK_DAYS", _CHUNK_DAYS)
 async def test_first_import_resumes_where_it_stopped(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -302,14 +311,15 @@ async def test_first_import_resumes_where_it_stopped(
     await hass.async_block_till_done()
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     rows = await async_stored_rows(hass, CONSUMPTION)
-    first_start = (datetime.fromisoformat(NOW) - timedelta(days=120)).replace(
-        minute=0, second=0, microsecond=0
-    )
+    first_start = (
+        datetime.fromisoformat(NOW) - timedelta(days=_BACKFILL_DAYS)
+    ).replace(minute=0, second=0, microsecond=0)
     assert datetime.fromtimestamp(rows[0]["start"], UTC) == first_start
-    # Two chunks of 31 days are stored.
-    assert len(rows) >= 24 * 31 * 2 - 24
+    # Two chunks are stored (the first starts mid-day), no more.
+    assert 24 * _CHUNK_DAYS * 2 - 24 <= len(rows) <= 24 * _CHUNK_DAYS * 2
     stored_before = len(rows)
 
+    assert len(simulator.interval_ranges) == 2
     simulator.faults.take = original  # type: ignore[method-assign]
     simulator.faults.clear()
     simulator.interval_ranges.clear()
