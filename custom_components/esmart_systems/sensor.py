@@ -20,6 +20,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import UnitOfPower
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from .api import Contract, Wattmeter
@@ -265,7 +266,29 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class ContractSensor(ESmartEntity[ESmartCoordinator], SensorEntity):
+class HourlySensor(ESmartEntity[ESmartCoordinator], SensorEntity):
+    """A sensor whose value depends on the hour: its state is written on the hour.
+
+    The coordinator refreshes an hour after the previous refresh, not on the
+    hour: without this the current price would show the past hour's price
+    for up to an hour (and "yesterday" yesterday's yesterday after midnight).
+    """
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Write the state at the start of every hour (timer removed with it)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_track_time_change(self.hass, self._on_hour, minute=0, second=0)
+        )
+
+    @callback
+    def _on_hour(self, now: datetime) -> None:
+        """Show the new hour's value from the data already held."""
+        self.async_write_ha_state()
+
+
+class ContractSensor(HourlySensor):
     """A sensor of one contract, computed from the coordinator's data."""
 
     entity_description: ContractSensorEntityDescription
@@ -324,7 +347,7 @@ class ContractSensor(ESmartEntity[ESmartCoordinator], SensorEntity):
         return self.entity_description.attributes_fn(data)
 
 
-class SpotPriceSensor(ESmartEntity[ESmartCoordinator], SensorEntity):
+class SpotPriceSensor(HourlySensor):
     """The spot price of the contract's price area."""
 
     _attr_translation_key = "spot_price"

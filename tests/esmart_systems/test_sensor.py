@@ -115,6 +115,30 @@ async def test_tomorrow_prices(
     assert price.attributes["tomorrow"][0]["start"] == "2026-10-28T00:00:00+01:00"
 
 
+async def test_price_follows_the_hour_between_refreshes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: ESmartSystemsSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """At 11:00 the prices show the 11:00 hour, though the refresh is at 11:30."""
+    contract = simulator.contracts["5001"]
+    simulator.reset_counters()
+    await async_tick(hass, freezer, timedelta(minutes=30))
+    assert simulator.counters["consumption"] == 0  # no refresh happened
+    hour = datetime(2026, 10, 27, 11, tzinfo=UTC)
+    assert float(_state(hass, "power_1001_5001_current_price")) == (
+        simulator.hour_price(contract, hour)
+    )
+    assert float(_state(hass, "power_1001_5001_spot_price")) == (
+        simulator.spot_price(hour)
+    )
+    # Unloading removes the hourly timers with the entities.
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await async_tick(hass, freezer, timedelta(hours=1))
+    assert _state(hass, "power_1001_5001_current_price") == STATE_UNAVAILABLE
+
+
 async def test_wattmeter_only_where_present(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
