@@ -139,6 +139,29 @@ async def test_price_follows_the_hour_between_refreshes(
     assert _state(hass, "power_1001_5001_current_price") == STATE_UNAVAILABLE
 
 
+async def test_wattmeter_of_a_gone_contract_stops(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: ESmartSystemsSimulator,
+    init_integration: MockConfigEntry,
+) -> None:
+    """When the only wattmeter contract is gone, its poll stops: no 404 a minute.
+
+    Its device is detached, which removes its sensors: the wattmeter
+    coordinator loses its last listener and is not scheduled again.
+    """
+    del simulator.contracts["5001"]
+    await async_tick(hass, freezer, timedelta(hours=CATALOG_SLOT_HOURS))
+    # The wattmeter may have asked once before the contracts were re-read
+    # (a 404 and its back-off): wait that out.
+    await async_tick(hass, freezer, timedelta(minutes=15))
+    simulator.reset_counters()
+    for _ in range(50):
+        await async_tick(hass, freezer, timedelta(minutes=1))
+    assert simulator.counters["wattmeter"] == 0
+    assert simulator.counters["consumption"] > 0  # the main poll goes on
+
+
 async def test_wattmeter_only_where_present(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
