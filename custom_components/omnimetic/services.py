@@ -107,6 +107,12 @@ async def _async_export_usage(call: ServiceCall) -> ServiceResponse:
     except OSError as err:
         await hass.async_add_executor_job(_discard, handle, tmp)
         raise _write_failed(path, err) from err
+    except BaseException:
+        # Cancelled (HA stopping, the caller gone) or unexpected: no open
+        # file and no .part left behind. Not awaited: a cancelled task must
+        # not wait, and the clean-up needs nothing from it.
+        hass.async_add_executor_job(_discard, handle, tmp)
+        raise
     return {"path": str(path), "size": size}
 
 

@@ -4,8 +4,11 @@ Migration interrupted or failing half-way, a cost spread whose rounding
 remainder lands on an hour without energy, polling after a failed poll.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import logging
+from pathlib import Path
 from unittest.mock import patch
 
 from homeassistant.components.recorder.models import (
@@ -23,7 +26,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.omnimetic.api import MonthlyUsage
-from custom_components.omnimetic.const import DOMAIN, UPDATE_INTERVAL
+from custom_components.omnimetic.const import (
+    DOMAIN,
+    SERVICE_EXPORT_USAGE,
+    UPDATE_INTERVAL,
+)
 from custom_components.omnimetic.coordinator import month_bounds, statistic_ids
 from simulators import Fault
 from simulators.omnimetic import OmnimeticSimulator
@@ -176,3 +183,29 @@ async def test_failed_poll_does_not_keep_the_long_rhythm_wait(
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
     assert coordinator.update_interval == UPDATE_INTERVAL
+
+
+async def test_cancelled_export_leaves_no_partial_file(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """An export cancelled mid-stream (HA stopping) closes and removes its .part."""
+    client = init_integration.runtime_data.client
+
+    async def download(_: str, write: Callable[[bytes], Awaitable[None]]) -> int:
+        await write(b"PK\x03\x04")
+        raise asyncio.CancelledError
+
+    with (
+        patch.object(client, "download_data", download),
+        pytest.raises(asyncio.CancelledError),
+    ):
+        await hass.services.async_call(
+            DOMAIN,
+            SERVICE_EXPORT_USAGE,
+            {"config_entry_id": init_integration.entry_id},
+            blocking=True,
+            return_response=True,
+        )
+    await hass.async_block_till_done()
+    folder = Path(hass.config.path("omnimetic_exports"))
+    assert list(folder.glob("*.part")) == []
