@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.omnimetic import async_migrate_entry
 from custom_components.omnimetic.api import MonthlyUsage
 from custom_components.omnimetic.const import (
     DOMAIN,
@@ -209,3 +210,39 @@ async def test_cancelled_export_leaves_no_partial_file(
     await hass.async_block_till_done()
     folder = Path(hass.config.path("omnimetic_exports"))
     assert list(folder.glob("*.part")) == []
+
+
+async def test_migration_leaves_a_taken_id_and_its_rows_alone(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, simulator_url: str
+) -> None:
+    """New id already holding other rows: neither id is touched; a newer entry is refused."""
+    _store(hass, OLD)
+    async_add_external_statistics(
+        hass,
+        StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name="other",
+            source=DOMAIN,
+            statistic_id=NEW,
+            unit_class="energy",
+            unit_of_measurement="kWh",
+        ),
+        [StatisticData(start=ROWS[0]["start"], state=5.0, sum=5.0)],
+    )
+    await async_wait_recording_done(hass)
+    entry = _v1_entry(hass, simulator, simulator_url)
+    assert await async_migrate_entry(hass, entry)
+    assert entry.version == 2
+    assert len(await async_stored_rows(hass, OLD)) == len(ROWS)
+    assert [row["state"] for row in await async_stored_rows(hass, NEW)] == [5.0]
+    # Nothing stored under the account's old ids: nothing to move.
+    fresh = MockConfigEntry(
+        domain=DOMAIN, version=1, data={"service_account_id": "x-1"}, unique_id="x"
+    )
+    fresh.add_to_hass(hass)
+    assert await async_migrate_entry(hass, fresh)
+    assert fresh.version == 2
+    newer = MockConfigEntry(domain=DOMAIN, version=3, data={}, unique_id="y")
+    assert not await async_migrate_entry(hass, newer)
+    assert simulator.counters["total"] == 0
