@@ -324,9 +324,13 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         this_month = local_month_start(now)
         last_month = local_month_start(now, 1)
         ids = sorted(data.meters)
+        # A facility's month starts at its own midnight, which may come hours
+        # before HA's (Helsinki's October starts 22:00 UTC, Oslo's 23:00):
+        # ask from early enough that every zone's month row is in the answer.
+        slack = timedelta(hours=14)
         for batch in batches(ids):
             found = await self.client.values(
-                "Monthly", batch, this_month, this_month + timedelta(days=32)
+                "Monthly", batch, this_month - slack, this_month + timedelta(days=32)
             )
             for meter_id in batch:
                 data.meters[meter_id].this_month = _month_value(
@@ -335,7 +339,7 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
             if not normalized:
                 continue
             found = await self.client.values(
-                "MonthlyNormalized", batch, last_month, this_month
+                "MonthlyNormalized", batch, last_month - slack, this_month - slack
             )
             for meter_id in batch:
                 data.meters[meter_id].last_month_normalized = _month_value(

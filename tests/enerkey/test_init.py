@@ -337,3 +337,23 @@ async def test_values_without_points_import_nothing(
         datetime(2030, 1, 1, tzinfo=UTC),
     )
     assert coordinator._cursor == before
+
+
+async def test_this_month_when_ha_runs_in_another_zone(
+    hass: HomeAssistant, simulator: EnerKeySimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """HA in Oslo, facilities in Helsinki: the month's row is still found.
+
+    The facility's month starts an hour before HA's; asking from HA's month
+    start left every "this month" sensor unknown.
+    """
+    await hass.config.async_set_time_zone("Europe/Oslo")
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    heating = hass.states.get("sensor.toimisto_ruoholahti_district_heating_this_month")
+    assert heating is not None
+    october = datetime(2026, 10, 1, tzinfo=simulator.tz)
+    assert float(heating.state) == pytest.approx(
+        simulator.month_total(simulator.meters[2002], october), abs=1e-5
+    )
