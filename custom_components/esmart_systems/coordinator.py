@@ -18,7 +18,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
@@ -341,9 +340,10 @@ class ESmartCoordinator(DataUpdateCoordinator[ESmartData]):
                 **_hours(costs, keep_from),
             }
             await self._import(contract, _hours(consumption, window_start), unit=True)
+            # The next chunk's sums continue from this chunk's rows: the shared
+            # importer reads rows still queued to the recorder from memory
+            # (waiting for the recorder here stalled a startup backfill).
             await self._import(contract, _hours(costs, window_start), unit=False)
-            # The next chunk's sums continue from this chunk's rows.
-            await get_instance(self.hass).async_block_till_done()
             chunk_start = chunk_end
         if estimated is None:
             self._estimated_from.pop(key, None)

@@ -29,7 +29,7 @@ import logging
 import time
 from typing import Any, Final
 
-from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
@@ -138,14 +138,22 @@ class Outbox:
         """Start sending; ``extra`` gives the state saved along with the queue."""
         self._extra = extra
         self._unsub_final = self._hass.bus.async_listen_once(
-            EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
+            EVENT_HOMEASSISTANT_STOP, self._async_stopping
         )
         self._schedule()
 
-    async def _async_final_write(self, _: Event) -> None:
-        """Write the queue before HA exits."""
+    @callback
+    def _async_stopping(self, _: Event) -> None:
+        """Have the Store write the queue at HA's final write.
+
+        A delayed save asked for while HA stops is written by the Store's own
+        final-write listener, with the data as it is then (the aggregator's
+        state changes without a save being asked for). Saving from a
+        final-write listener of our own raced the Store's and made HA log
+        "Unable to remove unknown job listener".
+        """
         self._unsub_final = None
-        await self._store.async_save(self._data())
+        self._store.async_delay_save(self._data, 0)
 
     async def async_stop(self) -> None:
         """Stop sending (letting a request in flight finish) and save the queue."""
