@@ -207,7 +207,8 @@ async def test_cancelled_export_leaves_no_partial_file(
             blocking=True,
             return_response=True,
         )
-    await hass.async_block_till_done()
+    # The clean-up runs in the executor, not awaited by the cancelled call.
+    await hass.async_block_till_done(wait_background_tasks=True)
     folder = Path(hass.config.path("omnimetic_exports"))
     assert list(folder.glob("*.part")) == []
 
