@@ -15,7 +15,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.omnimetic.common import statistics as common_statistics
-from custom_components.omnimetic.const import UPDATE_INTERVAL
 from simulators.omnimetic import OmnimeticSimulator
 from tests.helpers import async_stored_rows, async_tick
 
@@ -87,15 +86,10 @@ async def test_hourly_publisher_costs_per_day(
     written_rows: list[int],
 ) -> None:
     """Data appearing every hour is polled every 3 hours; few rows rewritten."""
-    # Ticked every 3 hours (hourly ticks would only add idle ones); that no
-    # poll is planned sooner is the coordinator's interval.
-    for _ in range(8):
-        await async_tick(hass, freezer, UPDATE_INTERVAL)
+    await _day(hass, freezer)
     simulator.reset_counters()
     written_rows.clear()
-    for _ in range(8):
-        await async_tick(hass, freezer, UPDATE_INTERVAL)
-        assert init_integration.runtime_data.update_interval == UPDATE_INTERVAL
+    await _day(hass, freezer)
     calls = {k: v for k, v in simulator.counters.items() if k != "total"}
     assert calls == {"access_token": 8, "interval_data": 8, "historical_data": 8}
     # New hours of three series plus the running month's cost: no re-read
