@@ -167,26 +167,50 @@ async def test_corrupt_stored_sums_are_repaired(
 
 
 @STATS
-async def test_appending_reads_one_row(hass: HomeAssistant, stats: ModuleType) -> None:
-    """Continuing after the newest row costs no period read (issue 12.19)."""
-    await stats.async_import_series(hass, "test", _series(stats, [(_hour(0), 1.0)]))
+async def test_reads_and_writes_are_few(hass: HomeAssistant, stats: ModuleType) -> None:
+    """An append reads one window; an unchanged re-read writes nothing (12.19)."""
+    await stats.async_import_series(
+        hass, "test", _series(stats, [(_hour(h), 1.0) for h in range(3)])
+    )
     await async_wait_recording_done(hass)
+
+    async def counted(points: list[tuple[datetime, float]]) -> tuple[int, int]:
+        with (
+            patch.object(
+                stats, "statistics_during_period", wraps=stats.statistics_during_period
+            ) as reads,
+            patch.object(
+                stats,
+                "async_add_external_statistics",
+                wraps=stats.async_add_external_statistics,
+            ) as writes,
+        ):
+            await stats.async_import_series(hass, "test", _series(stats, points))
+            await async_wait_recording_done(hass)
+        return reads.call_count, writes.call_count
+
+    # The next hour: one read (the row before it and anything after), one write.
+    assert await counted([(_hour(3), 1.0)]) == (1, 1)
+    # The re-read window finds nothing new: the same read, no write.
+    assert await counted([(_hour(h), 1.0) for h in range(1, 4)]) == (1, 0)
+    # A corrected hour: written with every row after it, the rows before not.
     with patch.object(
-        stats, "statistics_during_period", wraps=stats.statistics_during_period
-    ) as reads:
-        await stats.async_import_series(hass, "test", _series(stats, [(_hour(5), 2.0)]))
+        stats,
+        "async_add_external_statistics",
+        wraps=stats.async_add_external_statistics,
+    ) as writes:
+        await stats.async_import_series(hass, "test", _series(stats, [(_hour(1), 2.0)]))
         await async_wait_recording_done(hass)
-    assert reads.call_count == 0
-    # Re-reading a window re-reads only the hour before it.
-    with patch.object(
-        stats, "statistics_during_period", wraps=stats.statistics_during_period
-    ) as reads:
-        await stats.async_import_series(hass, "test", _series(stats, [(_hour(5), 3.0)]))
-        await async_wait_recording_done(hass)
-    # Re-reading stored hours: the rows from the window on, then the hour
-    # before it (empty here: a gap), then the look-back that finds hour 0.
-    assert reads.call_count == 3
-    assert [row[2] for row in await _stored(hass)] == [1.0, 4.0]
+    assert [row["start"] for row in writes.call_args.args[2]] == [
+        _hour(1),
+        _hour(2),
+        _hour(3),
+    ]
+    # After a gap the hour before is missing: the look-back finds the row
+    # (or the rows just written, still remembered from the write).
+    reads, writes = await counted([(_hour(10), 1.0)])
+    assert (reads in (1, 3), writes) == (True, 1)
+    assert [row[2] for row in await _stored(hass)] == [1.0, 3.0, 4.0, 5.0, 6.0]
 
 
 @STATS

@@ -20,7 +20,7 @@ checked by ``tests/test_common.py``). Edit the canonical file.
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import hashlib
 import logging
@@ -339,23 +339,6 @@ def _last_start(
     return max(candidates, default=None)
 
 
-def _append_base(
-    hass: HomeAssistant, statistic_id: str, first: datetime, queued: _Rows
-) -> float | None:
-    """Return the sum to continue from when ``first`` comes after every row.
-
-    One row read (the newest). None when rows start at or after ``first``
-    (the window overlaps stored rows, which must be re-summed: a merge) or
-    the stored sum is unusable.
-    """
-    newest = _newest(hass, statistic_id, queued)
-    if newest is None:
-        return 0.0
-    if newest[0] < first:
-        return _usable_sum(newest[1])
-    return None
-
-
 def _sum_before(
     hass: HomeAssistant, statistic_id: str, first: datetime, queued: _Rows
 ) -> float | None:
@@ -414,64 +397,20 @@ async def async_import_series(
 ) -> None:
     """Write a series, continuing the running sum stored before its first point.
 
-    Points are sanitised first (:func:`sanitize_points`). Appending after
-    the newest stored row costs one row read; points that overlap stored
-    rows are merged (:func:`async_merge_series`) so every later sum follows.
+    Points are sanitised first (:func:`sanitize_points`). Stored rows from the
+    first point on are read back in the same query as the row before it and
+    merged with the points, so a re-read window, a gap filled or a late
+    correction re-sums every later row; rows whose value and sum did not
+    change are not written again. Appending after the newest row costs one
+    small read and one write.
     """
-    points = sanitize_points(series)
-    if not points:
-        return
-    base = await get_instance(hass).async_add_executor_job(
-        _append_base,
-        hass,
-        series.statistic_id,
-        points[0][0],
-        _pending(hass).of(series.statistic_id),
-    )
-    if base is None:
-        # The points overlap stored rows (a re-read window, a gap filled):
-        # every stored row from the first point on is re-summed with them,
-        # or a row between or after them would keep a stale, lower sum.
-        await async_merge_series(hass, source, replace(series, points=points))
-        return
-    _write(hass, source, series, _rows(points, base))
-
-
-def _states_from(
-    hass: HomeAssistant, statistic_id: str, start: datetime, queued: _Rows
-) -> dict[datetime, float]:
-    """Return the stored value (``state``) of every row from ``start`` on.
-
-    A stored value that would not pass :func:`sanitize_points` today (written
-    before rows were checked) counts as 0, so re-summing repairs the series.
-    Rows still queued to the recorder are laid over the database's.
-    """
-    stats = statistics_during_period(
-        hass, start, None, {statistic_id}, "hour", None, {"state"}
-    )
-    latest = dt_util.utcnow() + FUTURE_TOLERANCE
-    states: dict[datetime, float] = {}
-    for row in stats.get(statistic_id, []):
-        begins = datetime.fromtimestamp(row["start"], UTC)
-        value = row.get("state")
-        if (
-            value is None
-            or not math.isfinite(value)
-            or not 0 <= value <= 1e12
-            or begins > latest
-        ):
-            value = 0.0
-        states[begins] = float(value)
-    for begins, (value, _) in queued.items():
-        if begins >= start:
-            states[begins] = value
-    return states
+    await async_merge_series(hass, source, series)
 
 
 async def async_merge_series(
     hass: HomeAssistant, source: str, series: StatisticSeries, *, repair: bool = False
 ) -> None:
-    """Write points that may land before or between stored rows.
+    """Write points that may land before, between or after stored rows.
 
     A late correction of an old row changes the running sum of every row after
     it, so the stored rows from the earliest new point on are read back,
@@ -484,21 +423,92 @@ async def async_merge_series(
     if not points:
         return
     first = _EPOCH if repair else points[0][0]
-    queued = _pending(hass).of(series.statistic_id)
-    stored = await get_instance(hass).async_add_executor_job(
-        _states_from, hass, series.statistic_id, first, queued
+    window = await get_instance(hass).async_add_executor_job(
+        _read_window,
+        hass,
+        series.statistic_id,
+        first,
+        _pending(hass).of(series.statistic_id),
     )
-    merged = sorted({**stored, **dict(points)}.items())
-    base = 0.0
-    if not repair:
-        found = await get_instance(hass).async_add_executor_job(
-            _sum_before, hass, series.statistic_id, merged[0][0], queued
-        )
-        if found is None:
-            await async_merge_series(hass, source, series, repair=True)
-            return
-        base = found
-    _write(hass, source, series, _rows(merged, base))
+    base = 0.0 if repair else window.base
+    if base is None:
+        await async_merge_series(hass, source, series, repair=True)
+        return
+    merged = {start: state for start, (state, _) in window.stored.items()}
+    merged.update(points)
+    rows = _rows(sorted(merged.items()), base)
+    # Rows before the first change are as stored: writing them again would
+    # cost the recorder for nothing (the daily re-read window mostly finds
+    # nothing new). Every row from the first change on is written, since its
+    # sum follows the change.
+    unchanged = 0
+    for row in rows:
+        old = window.stored.get(row["start"])
+        if (
+            old is None
+            or abs(old[0] - (row["state"] or 0.0)) > 1e-9
+            or not abs(old[1] - (row["sum"] or 0.0)) <= 1e-6
+        ):
+            break
+        unchanged += 1
+    if rows[unchanged:]:
+        _write(hass, source, series, rows[unchanged:])
+
+
+@dataclass(slots=True)
+class _Window:
+    """What a write needs to know of the stored rows."""
+
+    base: float | None
+    """Running sum of the row before the window (None: not usable)."""
+    stored: dict[datetime, tuple[float, float]]
+    """Rows from the window's start on: (usable state, stored sum)."""
+
+
+def _read_window(
+    hass: HomeAssistant, statistic_id: str, first: datetime, queued: _Rows
+) -> _Window:
+    """Read the row before ``first`` and every row from ``first`` on, at once.
+
+    A stored value that would not pass :func:`sanitize_points` today (written
+    before rows were checked, or dated in the future) counts as 0, so
+    re-summing repairs the series. Rows still queued to the recorder are laid
+    over the database's.
+    """
+    stats = statistics_during_period(
+        hass,
+        max(first - timedelta(hours=1), _EPOCH),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    latest = dt_util.utcnow() + FUTURE_TOLERANCE
+    stored: dict[datetime, tuple[float, float]] = {}
+    before: tuple[datetime, float | None] | None = None
+    for row in stats.get(statistic_id, []):
+        begins = datetime.fromtimestamp(row["start"], UTC)
+        total = row.get("sum")
+        if begins < first:
+            before = begins, total
+            continue
+        value = row.get("state")
+        if (
+            value is None
+            or not math.isfinite(value)
+            or not 0 <= value <= 1e12
+            or begins > latest
+        ):
+            value = 0.0
+        stored[begins] = (float(value), math.nan if total is None else float(total))
+    stored.update({begins: row for begins, row in queued.items() if begins >= first})
+    queued_before = max((start for start in queued if start < first), default=None)
+    if queued_before is not None and (before is None or queued_before >= before[0]):
+        before = queued_before, queued[queued_before][1]
+    if before is not None:
+        return _Window(base=_usable_sum(before[1]), stored=stored)
+    return _Window(base=_sum_before(hass, statistic_id, first, {}), stored=stored)
 
 
 _CLEAN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
