@@ -60,10 +60,20 @@ def _raw_rows(points: list[tuple[datetime, float]], base: float) -> list[Statist
     return rows
 
 
-async def _raw(hass: HomeAssistant, tag: str, window: bool) -> float:
+def _corrected(points: list[tuple[datetime, float]]) -> list[tuple[datetime, float]]:
+    """The window as a utility's correction: every hour of it changed."""
+    return [
+        *points[:-WINDOW],
+        *((start, value + 0.1) for start, value in points[-WINDOW:]),
+    ]
+
+
+async def _raw(
+    hass: HomeAssistant, tag: str, window: bool, changed: bool = False
+) -> float:
     began = time.perf_counter()
     for meter in range(METERS):
-        points = _points(meter)
+        points = _corrected(_points(meter)) if changed else _points(meter)
         if window:
             base = sum(v for _, v in points[:-WINDOW])
             rows = _raw_rows(points[-WINDOW:], base)
@@ -74,10 +84,12 @@ async def _raw(hass: HomeAssistant, tag: str, window: bool) -> float:
     return time.perf_counter() - began
 
 
-async def _ours(hass: HomeAssistant, tag: str, window: bool) -> float:
+async def _ours(
+    hass: HomeAssistant, tag: str, window: bool, changed: bool = False
+) -> float:
     began = time.perf_counter()
     for meter in range(METERS):
-        points = _points(meter)
+        points = _corrected(_points(meter)) if changed else _points(meter)
         series = statistics.StatisticSeries(
             statistic_id=f"bench:ours_{tag}_{meter}",
             name="bench",
@@ -93,18 +105,24 @@ async def _ours(hass: HomeAssistant, tag: str, window: bool) -> float:
 async def test_bench_import(recorder_mock: object, hass: HomeAssistant) -> None:
     """Print the importer's cost as a ratio of the raw recorder call."""
     await hass.config.async_set_time_zone("UTC")
-    year_raw = year_ours = win_raw = win_ours = float("inf")
+    year_raw = year_ours = win_raw = win_ours = fix_raw = fix_ours = float("inf")
     for attempt in range(int(os.environ.get("BENCH_ROUNDS", "2"))):
         tag = f"a{attempt}"
         year_raw = min(year_raw, await _raw(hass, tag, window=False))
         year_ours = min(year_ours, await _ours(hass, tag, window=False))
-        # The daily re-read window over data that is already stored.
+        # The daily re-read window over data that is already stored: as it
+        # mostly is (nothing changed), then with every hour corrected.
         win_raw = min(win_raw, await _raw(hass, tag, window=True))
         win_ours = min(win_ours, await _ours(hass, tag, window=True))
+        fix_raw = min(fix_raw, await _raw(hass, tag, window=True, changed=True))
+        fix_ours = min(fix_ours, await _ours(hass, tag, window=True, changed=True))
     print(
         f"\nstatistics import, {METERS} meters:"
         f"\n  {HOURS // 24} days of hours: common/statistics {year_ours:.2f} s,"
         f" raw {year_raw:.2f} s, ratio {year_ours / year_raw:.2f}x (goal <= 1.2x)"
-        f"\n  {WINDOW} h re-read window: common/statistics {win_ours:.3f} s,"
-        f" raw {win_raw:.3f} s, ratio {win_ours / win_raw:.2f}x (goal <= 1.2x)"
+        f"\n  {WINDOW} h re-read window, unchanged: common/statistics"
+        f" {win_ours:.3f} s, raw {win_raw:.3f} s, ratio {win_ours / win_raw:.2f}x"
+        f"\n  {WINDOW} h re-read window, every hour corrected: common/statistics"
+        f" {fix_ours:.3f} s, raw {fix_raw:.3f} s, ratio {fix_ours / fix_raw:.2f}x"
+        " (goal <= 1.2x)"
     )
