@@ -14,7 +14,7 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_URL, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.recorder import get_instance
@@ -138,10 +138,12 @@ def _same_rows(copied: list[StatisticsRow], rows: list[StatisticsRow]) -> bool:
 async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -> bool:
     """Copy each old statistic's rows to its new id, then clear the old id.
 
-    The old id is cleared only after its copy is committed and read back
-    complete: the recorder re-queues an import that failed behind tasks
-    queued later, so a clear queued right after the copy could run first.
-    Return False when a copy is missing (the old rows are kept).
+    Once Home Assistant runs, the old id is cleared only after its copy is
+    committed and read back complete (the recorder re-queues an import that
+    failed behind tasks queued later, so a clear queued right after the copy
+    could run first); return False when a copy is missing (the old rows are
+    kept). During startup the recorder runs no task yet: the clear is queued
+    right behind the copy.
     """
     recorder = get_instance(hass)
     existing = await recorder.async_add_executor_job(
@@ -178,10 +180,18 @@ async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -
         )
     if not copies:
         return True
-    await async_recorder_synced(hass)
+    running = hass.state is CoreState.running
+    if running:
+        await async_recorder_synced(hass)
     moved = []
     complete = True
     for old, (new, rows) in copies.items():
+        if not running and new not in existing:
+            # Before Home Assistant has started the recorder runs no task:
+            # the copy cannot be read back (waiting would stall startup).
+            # The clear is queued behind it; the recorder runs them in order.
+            moved.append(old)
+            continue
         copied = await recorder.async_add_executor_job(_all_rows, hass, new)
         if _same_rows(copied, rows):
             moved.append(old)
@@ -193,6 +203,7 @@ async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -
             complete = False
     if moved:
         recorder.async_clear_statistics(moved)
-        # The old ids must be gone before the first refresh.
+        # The old ids must be gone before the first refresh (a no-op before
+        # Home Assistant has started: the refresh's writes queue behind).
         await async_recorder_synced(hass)
     return complete

@@ -18,7 +18,7 @@ from homeassistant.components.recorder.models import (
 )
 from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -247,3 +247,21 @@ async def test_migration_leaves_a_taken_id_and_its_rows_alone(
     newer = MockConfigEntry(domain=DOMAIN, version=3, data={}, unique_id="y")
     assert not await async_migrate_entry(hass, newer)
     assert simulator.counters["total"] == 0
+
+
+async def test_migration_during_startup_does_not_wait_for_the_recorder(
+    hass: HomeAssistant, simulator: OmnimeticSimulator, simulator_url: str
+) -> None:
+    """Before HA has started the recorder runs no task: copy, then clear, queued."""
+    _store(hass, OLD)
+    await async_wait_recording_done(hass)
+    entry = _v1_entry(hass, simulator, simulator_url)
+    hass.set_state(CoreState.starting)
+    assert await async_migrate_entry(hass, entry)
+    hass.set_state(CoreState.running)
+    assert entry.version == 2
+    assert await async_stored_rows(hass, OLD) == []
+    rows = await async_stored_rows(hass, NEW)
+    assert [(row["state"], row["sum"]) for row in rows] == [
+        (r["state"], r["sum"]) for r in ROWS
+    ]
