@@ -248,6 +248,10 @@ def test_spread_by_weight(stats: ModuleType) -> None:
     assert stats.spread_by_weight(1.0, []) == []
     thirds = stats.spread_by_weight(0.1, [1.0, 1.0, 1.0])
     assert math.fsum(thirds) == 0.1
+    # A last slot without energy gets no negative rounding remainder.
+    parts = stats.spread_by_weight(12.34, [0.7, 0.1, 0.0])
+    assert parts[2] == 0.0
+    assert math.fsum(parts) == 12.34
 
 
 _HOURS = st.integers(min_value=-2, max_value=60)

@@ -123,8 +123,13 @@ def spread_by_weight(total: float, weights: Sequence[float]) -> list[float]:
         clean = [1.0] * len(weights)
         whole = float(len(weights))
     parts = [total * w / whole for w in clean]
-    # The last slot takes the rounding remainder so the parts add up exactly.
-    parts[-1] = total - math.fsum(parts[:-1])
+    # The slot with the largest weight takes the rounding remainder, so the
+    # parts add up exactly and a slot of weight 0 never gets a tiny negative
+    # remainder (which the importer would drop as negative).
+    largest = max(range(len(parts)), key=clean.__getitem__)
+    parts[largest] = total - math.fsum(
+        part for index, part in enumerate(parts) if index != largest
+    )
     return parts
 
 
