@@ -2,14 +2,8 @@
 
 from datetime import UTC, datetime
 
-from homeassistant.components.recorder.models import (
-    StatisticData,
-    StatisticMeanType,
-    StatisticMetaData,
-)
 from homeassistant.components.recorder.statistics import (
     StatisticsRow,
-    async_add_external_statistics,
     get_metadata,
     statistics_during_period,
 )
@@ -22,7 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_URL, OmnimeticClient
 from .common.ha import async_remove_issues, keep_alive
-from .common.statistics import async_recorder_synced
+from .common.statistics import StatisticSeries, async_recorder_synced, async_write_rows
 from .const import CONF_CLIENT_SECRET, CONF_SERVICE_ACCOUNT_ID, DOMAIN, LOGGER
 from .coordinator import OmnimeticConfigEntry, OmnimeticCoordinator, statistic_ids
 from .services import async_setup_services
@@ -158,22 +152,23 @@ async def _async_move_statistics(hass: HomeAssistant, renames: dict[str, str]) -
         if new in existing:
             continue
         meta = existing[old][1]
-        async_add_external_statistics(
+        # Through common/ so the first refresh sees the moved rows before the
+        # recorder has committed them (it commits nothing during startup).
+        async_write_rows(
             hass,
-            StatisticMetaData(
-                mean_type=StatisticMeanType.NONE,
-                has_sum=True,
-                name=meta["name"],
-                source=DOMAIN,
+            DOMAIN,
+            StatisticSeries(
                 statistic_id=new,
+                name=meta["name"] or new,
+                unit=meta["unit_of_measurement"],
                 unit_class=meta["unit_class"],
-                unit_of_measurement=meta["unit_of_measurement"],
+                points=(),
             ),
             [
-                StatisticData(
-                    start=datetime.fromtimestamp(row["start"], UTC),
-                    state=row.get("state") or 0.0,
-                    sum=row.get("sum") or 0.0,
+                (
+                    datetime.fromtimestamp(row["start"], UTC),
+                    row.get("state") or 0.0,
+                    row.get("sum") or 0.0,
                 )
                 for row in rows
             ],

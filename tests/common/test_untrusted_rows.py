@@ -385,3 +385,29 @@ async def test_queued_rows_are_read_back_without_waiting(
         (_hour(2), 1.0, 6.0),
         (_hour(3), 1.0, 7.0),
     ]
+
+
+@STATS
+@pytest.mark.freeze_time(NOW)
+async def test_moved_rows_are_continued_before_they_are_committed(
+    hass: HomeAssistant, stats: ModuleType
+) -> None:
+    """A migration's copied history: the first refresh continues its sums.
+
+    During startup the recorder commits nothing; rows written with
+    ``async_write_rows`` are read back from memory until it has.
+    """
+    with (
+        patch.object(stats, "statistics_during_period", return_value={}),
+        patch.object(stats, "get_last_statistics", return_value={}),
+    ):
+        stats.async_write_rows(
+            hass,
+            "test",
+            _series(stats, []),
+            [(_hour(0), 5.0, 105.0), (_hour(1), 5.0, 110.0)],
+        )
+        stats.async_write_rows(hass, "test", _series(stats, []), [])
+        assert await stats.async_last_start(hass, STAT) == _hour(1)
+        await stats.async_import_series(hass, "test", _series(stats, [(_hour(2), 1.0)]))
+    assert [row[2] for row in await _stored(hass)] == [105.0, 110.0, 111.0]

@@ -98,7 +98,9 @@ async def test_migration_keeps_old_rows_when_the_copy_did_not_arrive(
     _store(hass, OLD)
     await async_wait_recording_done(hass)
     entry = _v1_entry(hass, simulator, simulator_url)
-    with patch("custom_components.omnimetic.async_add_external_statistics"):
+    with patch(
+        "custom_components.omnimetic.common.statistics.async_add_external_statistics"
+    ):
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.MIGRATION_ERROR

@@ -287,6 +287,32 @@ def _write(
     get_instance(hass).queue_task(SynchronizeTask(synced))
 
 
+def async_write_rows(
+    hass: HomeAssistant,
+    source: str,
+    series: StatisticSeries,
+    rows: Sequence[tuple[datetime, float, float]],
+) -> None:
+    """Write stored rows exactly as given, ``(start, state, sum)``.
+
+    For a migration that moves a statistic's history to a new id: no checks
+    and no re-summing (the rows were stored before), and the readers of this
+    module see them at once. A migration runs before Home Assistant has
+    started, when the recorder commits nothing yet: the first refresh must
+    still continue from the moved sums, not start again at 0.
+    """
+    if rows:
+        _write(
+            hass,
+            source,
+            series,
+            [
+                StatisticData(start=start, state=state, sum=total)
+                for start, state, total in rows
+            ],
+        )
+
+
 async def async_last_start(hass: HomeAssistant, statistic_id: str) -> datetime | None:
     """Return the start of the newest stored row that is not in the future.
 
