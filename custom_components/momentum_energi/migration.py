@@ -32,13 +32,7 @@ from homeassistant.components.energy.data import (
     EnergyPreferencesUpdate,
     async_get_manager,
 )
-from homeassistant.components.recorder.models import (
-    StatisticData,
-    StatisticMeanType,
-    StatisticMetaData,
-)
 from homeassistant.components.recorder.statistics import (
-    async_add_external_statistics,
     get_metadata,
     statistics_during_period,
 )
@@ -48,7 +42,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
-from .common.statistics import statistic_id
+from .common.statistics import StatisticSeries, async_write_rows, statistic_id
 from .const import CONF_LEVEL, DEFAULT_LEVEL, DOMAIN, LOGGER, MIGRATIONS
 from .coordinator import company_of
 from .units import slug
@@ -218,21 +212,21 @@ async def _migrate_statistics(
                 continue
             # An interrupted run copied it: only the old one is left to clear.
         else:
-            async_add_external_statistics(
+            # Through common/, so readers of the statistic see the moved rows
+            # before the recorder commits them (nothing is committed during
+            # startup).
+            async_write_rows(
                 hass,
-                StatisticMetaData(
-                    mean_type=StatisticMeanType.NONE,
-                    has_sum=True,
-                    name=meta["name"],
-                    source=DOMAIN,
+                DOMAIN,
+                StatisticSeries(
                     statistic_id=new_id,
+                    name=meta["name"] or new_id,
+                    unit=meta["unit_of_measurement"],
                     unit_class=meta.get("unit_class"),
-                    unit_of_measurement=meta["unit_of_measurement"],
+                    points=(),
                 ),
                 [
-                    StatisticData(
-                        start=datetime.fromtimestamp(start, UTC), state=state, sum=sum_
-                    )
+                    (datetime.fromtimestamp(start, UTC), state, sum_)
                     for start, state, sum_ in rows
                 ],
             )
