@@ -68,6 +68,14 @@ async def test_keeps_polling_with_every_sensor_disabled(
     for _ in range(4):
         await async_tick(hass, freezer, UPDATE_INTERVAL)
     assert simulator.counters["statistics_updated_after"] == 4
+    # What a day costs at the default cadence (README, docs): calls and bytes.
+    assert dict(simulator.counters) == {
+        "total": 9,
+        "token": 4,
+        "statistics_updated_after": 4,
+        "structure": 1,
+    }
+    assert simulator.bytes_served["total"] < 15_000  # about 11 kB
 
 
 async def test_returning_item_gets_its_sensors_back(

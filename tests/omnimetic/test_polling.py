@@ -68,6 +68,8 @@ async def test_daily_publisher_is_polled_around_its_publication(
     newest = await _day(hass, freezer)
     calls = {k: v for k, v in simulator.counters.items() if k != "total"}
     assert calls == {"access_token": 3, "interval_data": 3, "historical_data": 1}
+    # About 59 kB: mostly the daily re-read of three days of hours.
+    assert simulator.bytes_served["total"] < 80_000
     assert sum(written_rows) <= 24 * 3 + 744
     # Published at 06:00 UTC; the clock started at 15:30, so ticks land at
     # hh:30: the day appears at the first poll after publication.
@@ -92,6 +94,8 @@ async def test_hourly_publisher_costs_per_day(
     await _day(hass, freezer)
     calls = {k: v for k, v in simulator.counters.items() if k != "total"}
     assert calls == {"access_token": 8, "interval_data": 8, "historical_data": 8}
+    # About 100 kB: every poll re-reads the running month's bills.
+    assert simulator.bytes_served["total"] < 130_000
     # New hours of three series plus the running month's cost: no re-read
     # window rewritten, the month's cost re-spread once.
     assert sum(written_rows) < 1912
