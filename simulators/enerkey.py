@@ -4,8 +4,9 @@ EnerKey publishes no endpoint path or response shape; the contract page
 ``docs/enerkey-api.md`` writes the API down in EnerKey's vocabulary and this
 module implements it (the groups the integration reads: Facilities, Meters,
 Quantities, Values hourly/monthly/monthly normalized; Logs and Provisioning
-answer 403 for the profile's keys). Not simulated yet: Images, Actions and
-the two push endpoints.
+answer 403 for the profile's keys; Images as PNG bytes generated per
+facility; Actions with get and a whole-object update). Not simulated yet: the
+two push endpoints.
 
 * Two API keys per profile, each with a validity period; an expired, revoked
   or unknown key gets 401 ``{"message": ...}``. The key is the bare value of
@@ -25,10 +26,13 @@ the two push endpoints.
 
 from collections import deque
 from collections.abc import Iterator
+import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
+import struct
 from typing import Any, override
+import zlib
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -139,6 +143,62 @@ def _meters() -> list[Meter]:
     ]
 
 
+ACTION_STATUSES = ("Open", "InProgress", "Completed")
+ACTION_FIELDS = (
+    "id", "facilityId", "meterIds", "title", "description", "category",
+    "status", "createdAt", "dueDate", "completedAt", "investment",
+    "estimatedSavings",
+)  # fmt: skip
+"""Every property of an Action: a PUT must send them all back (contract: Action)."""
+
+
+def _actions() -> dict[int, dict[str, Any]]:
+    def action(
+        action_id: int, facility_id: int, title: str, status: str = "Open"
+    ) -> dict[str, Any]:
+        return {
+            "id": action_id,
+            "facilityId": facility_id,
+            "meterIds": [],
+            "title": title,
+            "description": f"{title} (energy-management action {action_id}).",
+            "category": "Energy",
+            "status": status,
+            "createdAt": "2026-10-01T08:00:00Z",
+            "dueDate": "2026-12-31T00:00:00Z",
+            "completedAt": ("2026-10-15T09:00:00Z" if status == "Completed" else None),
+            "investment": 0,
+            "estimatedSavings": {"energy": 1000 * (action_id % 7 + 1), "unit": "kWh"},
+        }
+
+    rows = [
+        action(501, 1001, "Adjust heating curve"),
+        action(502, 1001, "Replace corridor lighting with LEDs"),
+        action(503, 1001, "Check ventilation schedules", "Completed"),
+        action(511, 1002, "Fix dripping taps", "InProgress"),
+        action(512, 1002, "Tune chiller set points"),
+        action(521, 1003, "Insulate attic"),
+    ]
+    return {row["id"]: row for row in rows}
+
+
+def png_bytes(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """Return a valid PNG of one colour (a stand-in for EnerKey's image)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
 class EnerKeySimulator(Simulator):
     """One EnerKey profile: facilities, meters, quantities and their values."""
 
@@ -182,6 +242,10 @@ class EnerKeySimulator(Simulator):
         """429 answers given (the client must provoke none)."""
         self.keys_used: list[str] = []
         """The key of every authorised call, in order."""
+        self.actions = _actions()
+        """Energy-management actions by id, as EnerKey stores them."""
+        self.image_version = 0
+        """Bumped by tests: the next image's colour changes (a new day's image)."""
 
     @override
     def demo_credentials(self) -> dict[str, str]:
@@ -548,6 +612,83 @@ class EnerKeySimulator(Simulator):
         """``GET /api/v1/Values/MonthlyNormalized``: weather-corrected months."""
         return await self._monthly(request, normalized=True)
 
+    def image(self, facility_id: int, width: int = 120, height: int = 80) -> bytes:
+        """Return the PNG of a facility (its colour depends on id and version)."""
+        shade = (facility_id * 37 + self.image_version * 91) % 256
+        return png_bytes(width, height, (shade, 94, 184))
+
+    async def consumption_image(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Images/ConsumptionImage/{facilityId}`` (png only)."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        try:
+            facility_id = int(request.match_info["facility_id"])
+            width = int(request.query.get("width", "120"))
+            height = int(request.query.get("height", "80"))
+        except ValueError:
+            return self._problem(400, "facilityId, width and height are integers")
+        if request.query.get("format", "png") != "png":
+            return self._problem(400, "The simulator serves format=png only.")
+        if not (1 <= width <= 2000 and 1 <= height <= 2000):
+            return self._problem(400, "width and height: 1 to 2000")
+        if facility_id not in self.facilities:
+            return self._problem(404, "No such facility")
+        response = web.Response(
+            body=self.image(facility_id, width, height), content_type="image/png"
+        )
+        response.headers["X-Rate-Limit"] = str(self.calls_left())
+        return response
+
+    async def actions_list(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Actions?facilityId=…``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        ids = self._ids(request, "facilityId")
+        if ids is None or not ids or len(ids) > MAX_IDS:
+            return self._problem(400, "facilityId: 1 to 50 integer ids")
+        return self._answer(
+            [a for a in self.actions.values() if a["facilityId"] in ids]
+        )
+
+    def _action_of(self, request: web.Request) -> dict[str, Any] | None:
+        try:
+            return self.actions.get(int(request.match_info["action_id"]))
+        except ValueError:
+            return None
+
+    async def action(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/Actions/{actionId}``."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        if (found := self._action_of(request)) is None:
+            return self._problem(404, "No such action")
+        return self._answer(found)
+
+    async def update_action(self, request: web.Request) -> web.Response:
+        """``PUT /api/v1/Actions/{actionId}`` with the whole object.
+
+        "Values are saved as they are, replacing any previous value": a body
+        that is not the whole object (every property, the same id and
+        facility) is refused with 400 here, so a client that does not get
+        before it updates is caught.
+        """
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        if (found := self._action_of(request)) is None:
+            return self._problem(404, "No such action")
+        try:
+            body = await request.json()
+        except ValueError:
+            return self._problem(400, "The body is not JSON.")
+        if not isinstance(body, dict) or set(ACTION_FIELDS) - set(body):
+            return self._problem(400, "Send the whole action back, as fetched.")
+        if body["id"] != found["id"] or body["facilityId"] != found["facilityId"]:
+            return self._problem(400, "id and facilityId cannot change.")
+        if body["status"] not in ACTION_STATUSES:
+            return self._problem(400, "status: Open, InProgress or Completed")
+        self.actions[found["id"]] = copy.deepcopy(body)
+        return self._answer(body)
+
     async def forbidden(self, request: web.Request) -> web.Response:
         """Logs and Provisioning: partner and tenant keys only (403)."""
         if (denied := self._authorize(request)) is not None:
@@ -568,6 +709,16 @@ class EnerKeySimulator(Simulator):
                 "/api/v1/Values/MonthlyNormalized",
                 self.monthly_normalized,
                 name="monthly_normalized",
+            ),
+            web.get(
+                "/api/v1/Images/ConsumptionImage/{facility_id}",
+                self.consumption_image,
+                name="consumption_image",
+            ),
+            web.get("/api/v1/Actions", self.actions_list, name="actions"),
+            web.get("/api/v1/Actions/{action_id}", self.action, name="action"),
+            web.put(
+                "/api/v1/Actions/{action_id}", self.update_action, name="update_action"
             ),
             web.get("/api/v1/Logs/{tail:.*}", self.forbidden, name="logs"),
             web.route(

@@ -9,7 +9,7 @@ from .common.ha import async_remove_issues, keep_alive
 from .const import CONF_API_KEY, CONF_SECONDARY_API_KEY, DOMAIN
 from .coordinator import EnerKeyConfigEntry, EnerKeyCoordinator
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR, Platform.TODO]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnerKeyConfigEntry) -> bool:

@@ -77,6 +77,11 @@ MAX_WAIT: Final = 15.0
 EMPTY_HOLD: Final = 3600.0
 """Seconds to send nothing after ``X-Rate-Limit: 0``."""
 
+ACTION_OPEN: Final = "Open"
+ACTION_COMPLETED: Final = "Completed"
+
+PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
+
 PRIMARY: Final = "primary"
 SECONDARY: Final = "secondary"
 
@@ -139,6 +144,28 @@ class Quantity:
     id: str
     name: str
     unit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Action:
+    """An energy-management action (contract: Action).
+
+    ``raw`` is the object exactly as EnerKey sent it: an update sends it back
+    whole with only the status changed ("saved as they are").
+    """
+
+    id: str
+    facility_id: str
+    title: str
+    status: str
+    description: str | None = None
+    due: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        """Return whether the action is completed."""
+        return self.status.lower() == ACTION_COMPLETED.lower()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -313,6 +340,30 @@ def parse_values(row: Mapping[str, Any]) -> MeterValues | None:
     return MeterValues(meter_id=meter_id, unit=as_str(data.get("unit")), values=values)
 
 
+def parse_action(row: Mapping[str, Any]) -> Action | None:
+    """Return an action of one object, or None without ids or status.
+
+    An action whose id, facility or status cannot be read is skipped, never
+    guessed: completing it would need the exact object anyway.
+    """
+    data = _lower(row)
+    action_id = _id(data.get("id"))
+    facility_id = _id(data.get("facilityid"))
+    status = as_str(data.get("status"))
+    if action_id is None or facility_id is None or status is None:
+        _LOGGER.debug("Skipped an action without a usable id, facility or status")
+        return None
+    return Action(
+        id=action_id,
+        facility_id=facility_id,
+        title=as_str(data.get("title")) or f"Action {action_id}",
+        status=status,
+        description=as_str(data.get("description")),
+        due=as_datetime(data.get("duedate")),
+        raw=dict(row),
+    )
+
+
 def format_time(moment: datetime) -> str:
     """Return a request timestamp in UTC format (contract: Timestamps)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -360,12 +411,36 @@ class EnerKeyClient:
         return redact(text, self._keys.values())
 
     async def _get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
-        """Send one GET with the active key; fail over to the other on 401."""
+        """Send one GET and return its JSON."""
+        return self._json(await self._request("GET", path, params))
+
+    def _json(self, body: bytes) -> Any:
+        try:
+            return json.loads(body) if body.strip() else None
+        except ValueError as err:
+            raise EnerKeyResponseError(f"{self._host} sent invalid JSON") from err
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        payload: Any = None,
+        accept: str = "application/json",
+    ) -> bytes:
+        """Send one request with the active key; fail over to the other on 401.
+
+        Every method goes through here, so the call budget, ``Retry-After``
+        and the key failover hold for reads, images and updates alike.
+        """
         tried: set[str] = set()
         while True:
             key_name = self.active_key
             tried.add(key_name)
-            status, body, headers = await self._send(path, params, key_name)
+            status, body, headers = await self._send(
+                method, path, params, key_name, payload=payload, accept=accept
+            )
             if status != 401:
                 self.failed_keys.discard(key_name)
                 break
@@ -393,13 +468,17 @@ class EnerKeyClient:
                 f"{self._host} answered {status}: "
                 f"{error_message(body, self._keys.values())}"
             )
-        try:
-            return json.loads(body) if body.strip() else None
-        except ValueError as err:
-            raise EnerKeyResponseError(f"{self._host} sent invalid JSON") from err
+        return body
 
     async def _send(
-        self, path: str, params: Sequence[tuple[str, str]], key_name: str
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        key_name: str,
+        *,
+        payload: Any = None,
+        accept: str = "application/json",
     ) -> tuple[int, bytes, Mapping[str, str]]:
         self._gate.check(
             lambda left: EnerKeyRateLimitError("Waiting for Retry-After", left)
@@ -412,12 +491,11 @@ class EnerKeyClient:
         self.requests += 1
         try:
             async with asyncio.timeout(self._timeout):
-                async with self._session.get(
+                async with self._session.request(
+                    method,
                     url,
-                    headers={
-                        "Authorization": self._keys[key_name],
-                        "Accept": "application/json",
-                    },
+                    headers={"Authorization": self._keys[key_name], "Accept": accept},
+                    json=payload,
                 ) as response:
                     body = await response.read()
                     status = response.status
@@ -489,3 +567,58 @@ class EnerKeyClient:
             if (parsed := parse_values(row)) is not None:
                 found[parsed.meter_id] = parsed
         return found
+
+    async def consumption_image(self, facility_id: str) -> bytes:
+        """Return a facility's consumption image as PNG (contract: Images)."""
+        body = await self._request(
+            "GET",
+            f"/api/v1/Images/ConsumptionImage/{quote_segment(facility_id)}",
+            [("format", "png")],
+            accept="image/png",
+        )
+        # Strict about values: bytes that are not a PNG are not shown.
+        if not body.startswith(PNG_SIGNATURE):
+            raise EnerKeyResponseError(f"{self._host} sent an image that is not PNG")
+        return body
+
+    async def actions(self, facility_ids: Sequence[str]) -> list[Action]:
+        """Return the actions of facilities (``GET /api/v1/Actions``), 50 per call."""
+        actions: list[Action] = []
+        for batch in batches(facility_ids):
+            data = await self._get(
+                "/api/v1/Actions", [("facilityId", fid) for fid in batch]
+            )
+            actions.extend(a for row in _rows(data) if (a := parse_action(row)))
+        return actions
+
+    async def action(self, action_id: str) -> Action:
+        """Return one action as EnerKey stores it now (``GET /api/v1/Actions/{id}``)."""
+        data = await self._get(f"/api/v1/Actions/{quote_segment(action_id)}")
+        if not isinstance(data, Mapping) or (action := parse_action(data)) is None:
+            raise EnerKeyResponseError(f"{self._host} sent an unreadable action")
+        return action
+
+    async def set_action_status(
+        self, action_id: str, status: str, *, now: datetime | None = None
+    ) -> Action:
+        """Change an action's status the way EnerKey prescribes (contract: Action).
+
+        Get the current object, modify only ``status`` and ``completedAt``,
+        and send the whole object back with ``PUT``: values are saved as they
+        are, so a partial body would erase the rest.
+        """
+        current = await self.action(action_id)
+        body = dict(current.raw)
+        keys = {str(key).lower(): key for key in body}
+        completed = status.lower() == ACTION_COMPLETED.lower()
+        body[keys.get("status", "status")] = status
+        body[keys.get("completedat", "completedAt")] = (
+            format_time(now or datetime.now(UTC)) if completed else None
+        )
+        data = self._json(
+            await self._request(
+                "PUT", f"/api/v1/Actions/{quote_segment(action_id)}", payload=body
+            )
+        )
+        stored = parse_action(data) if isinstance(data, Mapping) else None
+        return stored or parse_action(body) or current

@@ -12,9 +12,9 @@ CONF_SECONDARY_API_KEY: Final = "secondary_api_key"
 
 # EnerKey's values arrive hourly to daily from the readings it collects. A
 # refresh every three hours costs, per 50 meters, one hourly and one monthly
-# call: 1,000 meters in 200 facilities need 8 x 40 calls plus 25 daily ones
-# (facilities, meters, normalized months) = 345 calls a day, under 1 % of
-# the 40,000-call production limit (docs/enerkey.md, Data updates).
+# call: 1,000 meters in 200 facilities need 8 x 40 calls plus 29 daily ones
+# (facilities, meters, normalized months, actions) = 349 calls a day, under
+# 1 % of the 40,000-call production limit (docs/enerkey.md, Data updates).
 UPDATE_INTERVAL: Final = timedelta(hours=3)
 
 # A refresh sooner than this after the last one that reached EnerKey (a
@@ -36,3 +36,8 @@ MAX_VALUE_CALLS: Final = 40
 # readings and corrections in EnerKey reach the statistics (and the whole of
 # yesterday is always in the answer).
 REREAD_WINDOW: Final = timedelta(hours=48)
+
+# A facility's consumption image is re-read at most this often (image.py).
+IMAGE_INTERVAL: Final = timedelta(hours=24)
+# After a failed re-read the last image is kept and tried again this late.
+IMAGE_RETRY: Final = timedelta(hours=1)

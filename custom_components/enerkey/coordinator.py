@@ -15,8 +15,10 @@ from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 from .api import (
     PRIMARY,
     SECONDARY,
+    Action,
     EnerKeyClient,
     EnerKeyError,
+    EnerKeyResponseError,
     Facility,
     Meter,
     MeterValues,
@@ -103,6 +105,8 @@ class EnerKeyData:
 
     facilities: dict[str, Facility] = field(default_factory=dict)
     meters: dict[str, MeterData] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    """Energy-management actions by id (read with the daily structure)."""
     calls_left: int | None = None
 
 
@@ -167,6 +171,7 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         data = EnerKeyData(
             facilities=dict(data.facilities),
             meters=dict(data.meters),
+            actions=dict(data.actions),
             calls_left=data.calls_left,
         )
         daily = self._structure_at is None or now - self._structure_at >= (
@@ -204,7 +209,26 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
                     previous.last_month_normalized if previous else None
                 ),
             )
+        await self._read_actions(data)
         self._remove_stale_devices(facilities)
+
+    async def _read_actions(self, data: EnerKeyData) -> None:
+        """Read the facilities' actions: one call per 50 facilities a day.
+
+        A profile whose key does not cover Actions (4xx) keeps its sensors:
+        the to-do lists stay as they were and the refresh goes on.
+        """
+        try:
+            actions = await self.client.actions(sorted(data.facilities))
+        except EnerKeyResponseError as err:
+            LOGGER.warning("Could not read EnerKey's actions: %s", err)
+            return
+        data.actions = {a.id: a for a in actions if a.facility_id in data.facilities}
+
+    def store_action(self, action: Action) -> None:
+        """Show an action EnerKey just stored (after an update), without a read."""
+        self.data.actions[action.id] = action
+        self.async_update_listeners()
 
     def _remove_stale_devices(self, facilities: dict[str, Facility]) -> None:
         registry = dr.async_get(self.hass)

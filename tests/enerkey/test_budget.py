@@ -35,7 +35,7 @@ async def test_large_profile_calls_per_day(
     mock_config_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """8 refreshes a day: 345 calls (< 400), never over the burst limit."""
+    """8 refreshes a day: 349 calls (< 400), never over the burst limit."""
 
     async def sleep(seconds: float) -> None:
         # The client waits out its burst window; time is frozen, so move it.
@@ -69,8 +69,10 @@ async def test_large_profile_calls_per_day(
             await async_tick(hass, freezer, UPDATE_INTERVAL)
             assert coordinator.last_update_success
     counters = simulator.counters
-    assert counters["total"] == 345 < 40_000 // 100
+    assert counters["total"] == 349 < 40_000 // 100
     assert counters["hourly"] == counters["monthly"] == 8 * 20
     assert counters["monthly_normalized"] == 20
     assert (counters["facilities"], counters["meters"]) == (1, 4)
+    assert counters["actions"] == 4  # the to-do lists: daily, 50 facilities a call
+    assert counters["consumption_image"] == 0  # images only when looked at
     assert simulator.rate_limited == 0

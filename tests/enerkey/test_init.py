@@ -222,7 +222,8 @@ async def test_calls_per_refresh_and_manual_burst(
     # Past the spacing, one manual refresh reads again; daily, the structure too.
     freezer.tick(timedelta(hours=21))
     await coordinator.async_refresh()
-    assert simulator.counters["total"] == 5  # facilities, meters, 3 value calls
+    # facilities, meters, actions, 3 value calls
+    assert simulator.counters["total"] == 6
     assert simulator.rate_limited == 0
 
 
