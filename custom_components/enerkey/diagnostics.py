@@ -30,6 +30,7 @@ async def async_get_config_entry_diagnostics(
         "requests": client.requests,
         "last_refresh_calls": coordinator.last_refresh_calls,
         "facilities": len(data.facilities),
+        "actions": len(data.actions),
         "meters": [
             {
                 "id": meter_id,

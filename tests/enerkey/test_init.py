@@ -290,6 +290,7 @@ async def test_diagnostics_redact_keys(
     assert diagnostics["entry"]["data"]["api_key"] == REDACTED
     assert diagnostics["active_key"] == "primary"
     assert len(diagnostics["meters"]) == 8
+    assert diagnostics["actions"] == 6
     assert (
         diagnostics["calls_sent_24h"] == init_integration.runtime_data.client.requests
     )
