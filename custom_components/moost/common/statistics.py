@@ -371,29 +371,22 @@ def _last_start(
 
 
 def _sum_before(
-    hass: HomeAssistant, statistic_id: str, first: datetime, queued: _Rows
+    hass: HomeAssistant, statistic_id: str, first: datetime
 ) -> float | None:
-    """Return the running sum of the newest row that starts before ``first``.
+    """Return the running sum of the newest stored row before a gap at ``first``.
 
-    Reads as little as it can: the hour just before ``first``, else a
-    window, else the whole history. None when that sum is unusable (not
-    finite): the caller then re-sums the history. A queued row wins over
-    the database's row of the same or an older start.
+    Called only when the window read found no row in the hour before
+    ``first`` (and no queued one): a look-back window, else the whole
+    history. None when that sum is unusable (not finite): the caller then
+    re-sums the history.
     """
-    before = [start for start in queued if start < first]
-    best = max(before, default=None)
-    for start in (first - timedelta(hours=1), first - _LOOKBACK, _EPOCH):
-        if best is not None and best >= start:
-            return _usable_sum(queued[best][1])
+    for start in (first - _LOOKBACK, _EPOCH):
         stats = statistics_during_period(
             hass, start, first, {statistic_id}, "hour", None, {"sum"}
         )
         if rows := stats.get(statistic_id):
-            stored = datetime.fromtimestamp(rows[-1]["start"], UTC)
-            if best is not None and best >= stored:
-                return _usable_sum(queued[best][1])
             return _usable_sum(rows[-1].get("sum"))
-    return _usable_sum(queued[best][1]) if best is not None else 0.0
+    return 0.0
 
 
 def _usable_sum(value: float | None) -> float | None:
@@ -477,7 +470,7 @@ async def async_merge_series(
         old = window.stored.get(row["start"])
         if (
             old is None
-            or abs(old[0] - (row["state"] or 0.0)) > 1e-9
+            or old[0] != (row["state"] or 0.0)
             or not abs(old[1] - (row["sum"] or 0.0)) <= 1e-6
         ):
             break
@@ -539,7 +532,7 @@ def _read_window(
         before = queued_before, queued[queued_before][1]
     if before is not None:
         return _Window(base=_usable_sum(before[1]), stored=stored)
-    return _Window(base=_sum_before(hass, statistic_id, first, {}), stored=stored)
+    return _Window(base=_sum_before(hass, statistic_id, first), stored=stored)
 
 
 _CLEAN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
