@@ -41,3 +41,11 @@ REREAD_WINDOW: Final = timedelta(hours=48)
 IMAGE_INTERVAL: Final = timedelta(hours=24)
 # After a failed re-read the last image is kept and tried again this late.
 IMAGE_RETRY: Final = timedelta(hours=1)
+
+# Options: a price per kWh makes a cost statistic of every energy meter.
+CONF_PRICE_PER_KWH: Final = "price_per_kwh"
+# The largest price the options accept, in the currency's units per kWh: far
+# above any tariff in any currency (Iranian rial and Vietnamese dong tariffs
+# are thousands per kWh), and 100 MWh in an hour at this price is still a
+# plausible cost row (common/statistics.py MAX_PER_ROW: 1e10).
+MAX_PRICE_PER_KWH: Final = 100_000.0
