@@ -5,8 +5,9 @@ EnerKey publishes no endpoint path or response shape; the contract page
 module implements it (the groups the integration reads: Facilities, Meters,
 Quantities, Values hourly/monthly/monthly normalized; Logs and Provisioning
 answer 403 for the profile's keys; Images as PNG bytes generated per
-facility; Actions with get and a whole-object update). Not simulated yet: the
-two push endpoints.
+facility; Actions with get and a whole-object update; the two push
+endpoints, whose hours then replace the synthetic curve). Not simulated yet:
+``ConsumptionChart`` and PDF images.
 
 * Two API keys per profile, each with a validity period; an expired, revoked
   or unknown key gets 401 ``{"message": ...}``. The key is the bare value of
@@ -22,14 +23,22 @@ two push endpoints.
   Timestamps answer in the format ``start`` was sent in: ``Z`` in UTC, an
   offset in the facility's local time. ``numeric_strings`` sends every other
   value as a string (tolerance tests).
+* Push (contract: Push): ``PushConsumptionsForMeter`` sums a message's values
+  per UTC hour and replaces the stored hours; ``PushCumulativeReadingsForMeter``
+  stores readings per instant (the latest of an hour in one message wins) and
+  derives each hour between two whole-hour readings. What was pushed is what
+  ``Values`` then serves for those hours. State for tests: :attr:`pushed`,
+  :attr:`readings`, :attr:`push_counts`, :attr:`push_messages`,
+  :meth:`derived`; :attr:`push_refusal` answers every push with a status.
 """
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
+import re
 import struct
 from typing import Any, override
 import zlib
@@ -47,6 +56,9 @@ DAY = timedelta(hours=24)
 MAX_IDS = 50
 MAX_HOURLY_RANGE = timedelta(days=31)
 MAX_MONTHS = 24
+PUSH_RANGE = timedelta(days=365)
+"""The values of one push message span less than this (contract: Push)."""
+_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 GAS = LoadProfile(
     name="gas",
@@ -246,6 +258,18 @@ class EnerKeySimulator(Simulator):
         """Energy-management actions by id, as EnerKey stores them."""
         self.image_version = 0
         """Bumped by tests: the next image's colour changes (a new day's image)."""
+        self.pushed: dict[int, dict[datetime, float]] = {}
+        """Pushed consumptions: meter id -> {hour start (UTC): consumption}."""
+        self.readings: dict[int, dict[datetime, float]] = {}
+        """Pushed cumulative readings: meter id -> {instant (UTC): reading}."""
+        self.push_counts: Counter[tuple[int, datetime]] = Counter()
+        """Accepted messages that carried each (meter id, UTC hour)."""
+        self.push_messages: list[dict[str, Any]] = []
+        """Every accepted push body as received, with ``path`` added."""
+        self.push_refusal: int | None = None
+        """When set, every push message is answered with this status, not stored."""
+        self._served: dict[int, dict[datetime, float]] = {}
+        """Hours Values serves instead of the curve (pushed or derived), per meter."""
 
     @override
     def demo_credentials(self) -> dict[str, str]:
@@ -302,7 +326,10 @@ class EnerKeySimulator(Simulator):
         return self._series[key]
 
     def hour_value(self, meter: Meter, start: datetime) -> float:
-        """Return the consumption of one hour in the meter's unit."""
+        """Return the synthetic consumption of one hour in the meter's unit.
+
+        Pushed hours are not here: :meth:`hours` serves them instead.
+        """
         if meter.shared_series is None:
             raw = self.series(meter).value(start)
         else:
@@ -319,14 +346,46 @@ class EnerKeySimulator(Simulator):
     def hours(
         self, meter: Meter, start: datetime, end: datetime
     ) -> Iterator[tuple[datetime, float]]:
-        """Yield (hour start, value) of the complete hours in [start, end)."""
+        """Yield (hour start, value) of the complete hours in [start, end).
+
+        A pushed (or derived) hour is served instead of the curve's; a meter
+        nothing was pushed for takes no per-hour lookup (large profiles).
+        """
         current = start.astimezone(UTC)
         if current.minute or current.second or current.microsecond:
             current = current.replace(minute=0, second=0, microsecond=0) + HOUR
         end = min(end.astimezone(UTC), self.complete_until())
+        served = self._served.get(meter.id)
         while current + HOUR <= end:
-            yield current, self.hour_value(meter, current)
+            if served is not None and (value := served.get(current)) is not None:
+                yield current, value
+            else:
+                yield current, self.hour_value(meter, current)
             current += HOUR
+
+    def derived(self, meter_id: int) -> dict[datetime, float]:
+        """Return the hourly consumption derived from a meter's readings.
+
+        The hour [t - 1 h, t) is reading(t) - reading(t - 1 h), for whole
+        hours t whose both readings are stored (contract: Push) [assumed].
+        """
+        readings = self.readings.get(meter_id, {})
+        return {
+            moment - HOUR: value - readings[moment - HOUR]
+            for moment, value in sorted(readings.items())
+            if moment.minute == moment.second == moment.microsecond == 0
+            and moment - HOUR in readings
+        }
+
+    def _refresh_served(self, meter_id: int) -> None:
+        """Recompute what Values serves for a meter after a push."""
+        # A consumption pushed for an hour wins over one derived from readings
+        # (a meter gets one kind of push in practice) [assumed].
+        self._served[meter_id] = {
+            **self.derived(meter_id),
+            **self.pushed.get(meter_id, {}),
+        }
+        self._day_totals.clear()
 
     def correct(self, meter_id: int, hour: datetime, value: float) -> None:
         """Change one hour's value now, as a late reading correction does."""
@@ -689,6 +748,128 @@ class EnerKeySimulator(Simulator):
         self.actions[found["id"]] = copy.deepcopy(body)
         return self._answer(body)
 
+    @staticmethod
+    def _push_number(value: Any) -> float | None:
+        """Return a finite number or numeric string of a push, else None."""
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            if not _NUMERIC.fullmatch(value):
+                return None
+            value = float(value)
+        if not isinstance(value, int | float):
+            return None
+        try:
+            number = float(value)
+        except OverflowError:  # an integer literal too large for a float
+            return None
+        return number if math.isfinite(number) else None
+
+    def _push_body(self, body: Any) -> tuple[int, list[tuple[datetime, float]]] | str:
+        """Return (meter id, [(UTC instant, value)]) of a push body, or why not.
+
+        Property names are read case-insensitively, as ASP.NET binds them.
+        """
+        if not isinstance(body, dict):
+            return "The body must be a JSON object."
+        data = {str(key).lower(): value for key, value in body.items()}
+        if "meterids" in data or isinstance(data.get("meterid"), list):
+            return "Data for one meter can be sent in one message."
+        raw_id = data.get("meterid")
+        if isinstance(raw_id, str) and raw_id.isascii() and raw_id.isdigit():
+            raw_id = int(raw_id)
+        if not isinstance(raw_id, int) or isinstance(raw_id, bool):
+            return "meterId: an integer id is required."
+        raw_values = data.get("values")
+        if not isinstance(raw_values, list) or not raw_values:
+            return "values: a non-empty list is required."
+        values: list[tuple[datetime, float]] = []
+        for index, item in enumerate(raw_values):
+            entry = (
+                {str(k).lower(): v for k, v in item.items()}
+                if isinstance(item, dict)
+                else {}
+            )
+            raw_time = entry.get("timestamp")
+            moment = self._time(raw_time) if isinstance(raw_time, str) else None
+            number = self._push_number(entry.get("value"))
+            try:
+                utc = moment.astimezone(UTC) if moment is not None else None
+            except OverflowError:
+                utc = None
+            if utc is None or number is None:
+                return (
+                    f"values[{index}]: a timestamp with an offset and a finite "
+                    "number are required."
+                )
+            values.append((utc, number))
+        instants = [moment for moment, _ in values]
+        if max(instants) - min(instants) >= PUSH_RANGE:
+            return "The API accepts data for 365 days at a time."
+        return raw_id, values
+
+    async def _push(self, request: web.Request, cumulative: bool) -> web.Response:
+        """Validate, store and acknowledge one push message (contract: Push)."""
+        if (denied := self._authorize(request)) is not None:
+            return denied
+        if self.push_refusal is not None:
+            return self._problem(self.push_refusal, "Push refused (simulated).")
+        try:
+            body = await request.json()
+        except ValueError:
+            return self._problem(400, "The body is not JSON.")
+        parsed = self._push_body(body)
+        if isinstance(parsed, str):
+            return self._problem(400, parsed)
+        meter_id, values = parsed
+        if meter_id not in self.meters:
+            return self._problem(404, "No such meter")
+        if cumulative:
+            # One reading per hour of a message: the latest counts [assumed].
+            latest: dict[datetime, tuple[datetime, float]] = {}
+            for moment, value in values:
+                hour = moment.replace(minute=0, second=0, microsecond=0)
+                if hour not in latest or moment >= latest[hour][0]:
+                    latest[hour] = (moment, value)
+            stored = self.readings.setdefault(meter_id, {})
+            for moment, value in latest.values():
+                stored[moment] = value
+            hours = sorted(latest)
+        else:
+            # Values of the same hour are summed [doc]; the hour replaces what
+            # was stored for it before [assumed].
+            sums: dict[datetime, list[float]] = {}
+            for moment, value in values:
+                hour = moment.replace(minute=0, second=0, microsecond=0)
+                sums.setdefault(hour, []).append(value)
+            pushed = self.pushed.setdefault(meter_id, {})
+            for hour, parts in sums.items():
+                pushed[hour] = math.fsum(parts)
+            hours = sorted(sums)
+        for hour in hours:
+            self.push_counts[meter_id, hour] += 1
+        self._refresh_served(meter_id)
+        self.push_messages.append(
+            {**body, "path": "cumulative" if cumulative else "consumptions"}
+        )
+        return self._answer(
+            {
+                "meterId": meter_id,
+                "received": len(values),
+                "stored": len(hours),
+                "start": self._format(hours[0], utc=True),
+                "end": self._format(hours[-1] + HOUR, utc=True),
+            }
+        )
+
+    async def push_consumptions(self, request: web.Request) -> web.Response:
+        """``POST /api/v1/Values/PushConsumptionsForMeter``."""
+        return await self._push(request, cumulative=False)
+
+    async def push_cumulative(self, request: web.Request) -> web.Response:
+        """``POST /api/v1/Values/PushCumulativeReadingsForMeter``."""
+        return await self._push(request, cumulative=True)
+
     async def forbidden(self, request: web.Request) -> web.Response:
         """Logs and Provisioning: partner and tenant keys only (403)."""
         if (denied := self._authorize(request)) is not None:
@@ -709,6 +890,16 @@ class EnerKeySimulator(Simulator):
                 "/api/v1/Values/MonthlyNormalized",
                 self.monthly_normalized,
                 name="monthly_normalized",
+            ),
+            web.post(
+                "/api/v1/Values/PushConsumptionsForMeter",
+                self.push_consumptions,
+                name="push_consumptions",
+            ),
+            web.post(
+                "/api/v1/Values/PushCumulativeReadingsForMeter",
+                self.push_cumulative,
+                name="push_cumulative",
             ),
             web.get(
                 "/api/v1/Images/ConsumptionImage/{facility_id}",

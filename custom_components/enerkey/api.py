@@ -17,6 +17,9 @@ reference is available, that page and the parsing here change, nothing else.
   ``RetryGate`` answers every call itself until a 429's ``Retry-After`` has
   passed; ``X-Rate-Limit`` (calls left) is kept in :attr:`calls_left`, and a
   0 there holds the gate for an hour.
+* Push (contract: Push): :meth:`EnerKeyClient.push_values` sends one
+  meter's values of less than 365 days in one message; the caller chunks,
+  the client refuses (``ValueError``) what the contract does not accept.
 * Shapes (contract: Shapes and values): lists bare or in an envelope
   (``data``/``items``/``value``), keys case-insensitive, unknown fields
   ignored, both timestamp formats, values as numbers or numeric strings.
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
 import logging
+import math
 import time
 from typing import Any, Final
 from urllib.parse import quote, urlencode
@@ -67,6 +71,10 @@ MAX_IDS: Final = 50
 """Ids per request (contract: Every path)."""
 HOURLY_RANGE: Final = timedelta(days=31)
 """Longest hourly range per request (contract: MeterValues)."""
+PUSH_RANGE: Final = timedelta(days=365)
+"""The values of one push message span less than this (contract: Push)."""
+PUSH_CONSUMPTIONS: Final = "/api/v1/Values/PushConsumptionsForMeter"
+PUSH_CUMULATIVE: Final = "/api/v1/Values/PushCumulativeReadingsForMeter"
 BURST_CALLS: Final = 18
 """Calls per ``BURST_WINDOW``: the sandbox allows 20; two spare for clock skew."""
 BURST_WINDOW: Final = 10.0
@@ -103,7 +111,17 @@ class EnerKeyRateLimitError(EnerKeyError, VendorRateLimitError):
 
 
 class EnerKeyResponseError(EnerKeyError, VendorResponseError):
-    """EnerKey answered something unusable (4xx, invalid JSON)."""
+    """EnerKey answered something unusable (4xx, invalid JSON).
+
+    ``status`` is the HTTP status of a 4xx answer (None otherwise): a push
+    caller tells 400 (this message is refused as it is) from 404 (no such
+    meter) by it.
+    """
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        """Keep the message and, for a 4xx answer, its status."""
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -166,6 +184,17 @@ class Action:
     def done(self) -> bool:
         """Return whether the action is completed."""
         return self.status.lower() == ACTION_COMPLETED.lower()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PushResult:
+    """EnerKey's answer to a push (contract: Push)."""
+
+    meter_id: str
+    received: int | None
+    """Values EnerKey says it received; None when it did not say."""
+    stored: int | None
+    """Hours (readings) EnerKey says it stored; None when it did not say."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -364,6 +393,68 @@ def parse_action(row: Mapping[str, Any]) -> Action | None:
     )
 
 
+def _count(value: Any) -> int | None:
+    """Return a count of a push answer: a whole number >= 0, else None."""
+    number = as_number(value)
+    if number is None or number < 0 or not number.is_integer():
+        return None
+    return int(number)
+
+
+def parse_push_result(meter_id: str, data: Any) -> PushResult:
+    """Return EnerKey's answer to a push (contract: Push).
+
+    Tolerant: keys case-insensitive, counts as numbers or numeric strings; a
+    count that is not a whole number >= 0 is unknown (None), never guessed.
+    Any other body of a 200 means accepted with unknown counts.
+    """
+    data = _lower(data)
+    return PushResult(
+        meter_id=meter_id,
+        received=_count(data.get("received")),
+        stored=_count(data.get("stored")),
+    )
+
+
+def push_body(
+    meter_id: str, values: Sequence[tuple[datetime, float]]
+) -> dict[str, Any]:
+    """Return the body of one push message (contract: Push).
+
+    Raise ``ValueError`` when ``values`` is empty, has a naive timestamp or a
+    value that is not a finite number, or spans 365 days or more.
+    """
+    # Refused, not split: the caller chunks by what it has stored and
+    # acknowledges per message; a client that silently sent two messages
+    # would make one call look like one acknowledgement. These are the
+    # caller's mistakes, so nothing is sent.
+    if not values:
+        raise ValueError("nothing to push")
+    for moment, value in values:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("push timestamps must be timezone-aware")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValueError("push values must be finite numbers")
+    instants = [moment for moment, _ in values]
+    if max(instants) - min(instants) >= PUSH_RANGE:
+        raise ValueError("one push message spans less than 365 days")
+    # Ids are integers in EnerKey (contract: Shapes and values); the client
+    # keeps them as text, so an all-digit id goes back as a number.
+    return {
+        "meterId": int(meter_id)
+        if meter_id.isascii() and meter_id.isdigit()
+        else meter_id,
+        "values": [
+            {"timestamp": format_time(moment), "value": value}
+            for moment, value in values
+        ],
+    }
+
+
 def format_time(moment: datetime) -> str:
     """Return a request timestamp in UTC format (contract: Timestamps)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -466,7 +557,8 @@ class EnerKeyClient:
         if status >= 400:
             raise EnerKeyResponseError(
                 f"{self._host} answered {status}: "
-                f"{error_message(body, self._keys.values())}"
+                f"{error_message(body, self._keys.values())}",
+                status=status,
             )
         return body
 
@@ -622,3 +714,33 @@ class EnerKeyClient:
         )
         stored = parse_action(data) if isinstance(data, Mapping) else None
         return stored or parse_action(body) or current
+
+    async def push_values(
+        self,
+        meter_id: str,
+        values: Sequence[tuple[datetime, float]],
+        *,
+        cumulative: bool = False,
+    ) -> PushResult:
+        """Push one meter's hourly values (contract: Push).
+
+        ``POST /api/v1/Values/PushConsumptionsForMeter``, or
+        ``PushCumulativeReadingsForMeter`` when ``cumulative`` (values are
+        meter readings then). In the meter's default unit, less than 365
+        days per message; see :func:`push_body` for what raises
+        ``ValueError`` before anything is sent. A 400 (message refused) or
+        404 (unknown meter) raises :class:`EnerKeyResponseError` with
+        ``status``.
+        """
+        body = push_body(meter_id, values)
+        answer = await self._request(
+            "POST", PUSH_CUMULATIVE if cumulative else PUSH_CONSUMPTIONS, payload=body
+        )
+        try:
+            data = json.loads(answer) if answer.strip() else None
+        except ValueError:
+            # The 200 says EnerKey accepted the message: an unreadable body
+            # only leaves the counts unknown (raising would resend it).
+            _LOGGER.debug("EnerKey accepted a push with a body that is not JSON")
+            data = None
+        return parse_push_result(meter_id, data)

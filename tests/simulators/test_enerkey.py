@@ -229,3 +229,282 @@ async def test_faults_and_large_profile(served: Served) -> None:
     assert sim.daily_limit == 3000
     sim.add_large_profile(500, 1)
     assert sim.daily_limit == 3500
+
+
+CONSUMPTIONS = "/api/v1/Values/PushConsumptionsForMeter"
+CUMULATIVE = "/api/v1/Values/PushCumulativeReadingsForMeter"
+
+
+async def _post(
+    served: Served, path: str, body: Any, key: str = Sim.PRIMARY_KEY
+) -> tuple[int, Any, dict[str, str]]:
+    _, url, session, _ = served
+    kwargs: dict[str, Any] = (
+        {"data": body} if isinstance(body, str | bytes) else {"json": body}
+    )
+    async with session.post(
+        f"{url}{path}", headers={"Authorization": key}, **kwargs
+    ) as response:
+        answer = await response.json() if response.content_length else None
+        return response.status, answer, dict(response.headers)
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 10, day, hour, minute, tzinfo=UTC)
+
+
+async def test_push_consumptions_sums_and_replaces(served: Served) -> None:
+    """Same-hour values are summed; a later message replaces the hour."""
+    sim = served[0]
+    body = {
+        "meterId": 2001,
+        "values": [
+            {"timestamp": "2026-10-26T22:00:00Z", "value": 1.25},
+            {"timestamp": "2026-10-26T23:00:00Z", "value": "0.75"},
+            {"timestamp": "2026-10-27T01:30:00+02:00", "value": 0.1},
+        ],
+    }
+    status, answer, headers = await _post(served, CONSUMPTIONS, body)
+    assert status == 200
+    assert answer == {
+        "meterId": 2001,
+        "received": 3,
+        "stored": 2,
+        "start": "2026-10-26T22:00:00Z",
+        "end": "2026-10-27T00:00:00Z",
+    }
+    assert headers["X-Rate-Limit"] == "2999"
+    assert sim.pushed == {2001: {_at(26, 22): 1.25, _at(26, 23): 0.85}}
+    assert sim.push_messages == [{**body, "path": "consumptions"}]
+    # A second message replaces 23:00 (not added to it) and adds 00:00.
+    status, answer, _ = await _post(
+        served,
+        CONSUMPTIONS,
+        {
+            "MeterId": "2001",
+            "Values": [
+                {"Timestamp": "2026-10-26T23:00:00Z", "Value": 2},
+                {"timestamp": "2026-10-27T00:00:00Z", "value": 3},
+            ],
+        },
+    )
+    assert (status, answer["received"], answer["stored"]) == (200, 2, 2)
+    assert sim.pushed[2001] == {_at(26, 22): 1.25, _at(26, 23): 2.0, _at(27, 0): 3.0}
+    assert sim.push_counts == {
+        (2001, _at(26, 22)): 1,
+        (2001, _at(26, 23)): 2,
+        (2001, _at(27, 0)): 1,
+    }
+    assert sim.counters["push_consumptions"] == 2
+
+
+async def test_pushed_hours_are_served(served: Served) -> None:
+    """Hourly and Monthly serve pushed hours instead of the curve."""
+    sim = served[0]
+    meter = sim.meters[2003]
+    start, end = "2026-10-26T21:00:00Z", "2026-10-27T00:00:00Z"
+    before = (
+        await _get(
+            served, "/api/v1/Values/Hourly", meterId="2003", start=start, end=end
+        )
+    )[1][0]["values"]
+    month = {"meterId": "2003", "start": "2026-10-01T00:00:00+03:00"}
+    month["end"] = "2026-11-01T00:00:00+02:00"
+    october = (await _get(served, "/api/v1/Values/Monthly", **month))[1][0]["values"]
+    values = [{"timestamp": "2026-10-26T22:00:00Z", "value": 100.0}]
+    assert (await _post(served, CONSUMPTIONS, {"meterId": 2003, "values": values}))[
+        0
+    ] == 200
+    after = (
+        await _get(
+            served, "/api/v1/Values/Hourly", meterId="2003", start=start, end=end
+        )
+    )[1][0]["values"]
+    assert [v["value"] for v in after] == [
+        before[0]["value"],
+        100.0,
+        before[2]["value"],
+    ]
+    synthetic = sim.hour_value(meter, _at(26, 22))
+    assert before[1]["value"] == synthetic
+    now = (await _get(served, "/api/v1/Values/Monthly", **month))[1][0]["values"]
+    assert now[0]["value"] == pytest.approx(
+        october[0]["value"] - synthetic + 100.0, abs=1e-6
+    )
+    # Other meters, and the same meter's other hours, keep the curve.
+    other = (
+        await _get(
+            served, "/api/v1/Values/Hourly", meterId="2001", start=start, end=end
+        )
+    )[1][0]["values"]
+    assert other[1]["value"] == sim.hour_value(sim.meters[2001], _at(26, 22))
+
+
+async def test_push_cumulative_derives_hours(served: Served) -> None:
+    """Readings per instant; the latest of an hour wins; hours derived and served."""
+    sim = served[0]
+    body = {
+        "meterId": 2002,
+        "values": [
+            {"timestamp": "2026-10-27T00:00:00Z", "value": 100.0},
+            {"timestamp": "2026-10-27T01:00:00Z", "value": 101.5},
+            {"timestamp": "2026-10-27T02:00:00Z", "value": 102.0},
+            {"timestamp": "2026-10-27T02:00:00Z", "value": 103.0},
+            {"timestamp": "2026-10-27T04:00:00+02:00", "value": 104.0},
+            {"timestamp": "2026-10-27T05:20:00Z", "value": 110.0},
+            {"timestamp": "2026-10-27T05:10:00Z", "value": 109.0},
+        ],
+    }
+    status, answer, _ = await _post(served, CUMULATIVE, body)
+    assert status == 200
+    assert answer == {
+        "meterId": 2002,
+        "received": 7,
+        "stored": 4,
+        "start": "2026-10-27T00:00:00Z",
+        "end": "2026-10-27T06:00:00Z",
+    }
+    assert sim.readings[2002] == {
+        _at(27, 0): 100.0,
+        _at(27, 1): 101.5,
+        _at(27, 2): 104.0,
+        _at(27, 5, 20): 110.0,
+    }
+    # 02:00 appeared twice in the message: the later value counts; the
+    # 04:00+02:00 reading is 02:00Z too and latest in the message order.
+    assert sim.derived(2002) == {_at(27, 0): 1.5, _at(27, 1): 2.5}
+    assert sim.pushed == {}
+    assert sim.push_counts[2002, _at(27, 5)] == 1
+    assert sim.push_messages[0]["path"] == "cumulative"
+    _, rows, _ = await _get(
+        served,
+        "/api/v1/Values/Hourly",
+        meterId="2002",
+        start="2026-10-27T00:00:00Z",
+        end="2026-10-27T03:00:00Z",
+    )
+    served_values = [v["value"] for v in rows[0]["values"]]
+    assert served_values[:2] == [1.5, 2.5]
+    assert served_values[2] == sim.hour_value(sim.meters[2002], _at(27, 2))
+    # A new reading at 03:00 in another message derives 02:00.
+    await _post(
+        served,
+        CUMULATIVE,
+        {
+            "meterId": 2002,
+            "values": [{"timestamp": "2026-10-27T03:00:00Z", "value": 105}],
+        },
+    )
+    assert sim.derived(2002)[_at(27, 2)] == 1.0
+    assert sim.derived(2001) == {}
+
+
+async def test_push_validation(served: Served) -> None:
+    """Every malformed message is 400 ProblemDetails; an unknown meter is 404."""
+    sim = served[0]
+    sim.burst_limit = 1000
+    good = [{"timestamp": "2026-10-27T00:00:00Z", "value": 1}]
+    refused: list[Any] = [
+        "not json",
+        [],
+        {"values": good},
+        {"meterId": "x", "values": good},
+        {"meterId": True, "values": good},
+        {"meterId": 1.5, "values": good},
+        {"meterId": [2001], "values": good},
+        {"meterId": 2001, "meterIds": [2001, 2002], "values": good},
+        {"meterId": 2001},
+        {"meterId": 2001, "values": []},
+        {"meterId": 2001, "values": {"timestamp": "2026-10-27T00:00:00Z"}},
+        {"meterId": 2001, "values": [1]},
+        {"meterId": 2001, "values": [{"value": 1}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00", "value": 1}]},
+        {"meterId": 2001, "values": [{"timestamp": "yesterday", "value": 1}]},
+        {"meterId": 2001, "values": [{"timestamp": 1761523200, "value": 1}]},
+        {"meterId": 2001, "values": [{"timestamp": "0001-01-01T00:00:00+01:00", "value": 1}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z"}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": None}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": "NaN"}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": "1_0"}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": True}]},
+        {"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": [1]}]},
+        '{"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": 1e999}]}',
+        '{"meterId": 2001, "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": 1'
+        + "0" * 400
+        + "}]}",
+    ]  # fmt: skip
+    for body in refused:
+        for path in (CONSUMPTIONS, CUMULATIVE):
+            status, answer, headers = await _post(served, path, body)
+            assert status == 400, body
+            assert answer["status"] == 400
+            assert "X-Rate-Limit" in headers
+    status, answer, _ = await _post(
+        served, CONSUMPTIONS, {"meterId": 9, "values": good}
+    )
+    assert (status, answer["status"]) == (404, 404)
+    assert (await _post(served, CUMULATIVE, {"meterId": "9", "values": good}))[0] == 404
+    assert sim.pushed == sim.readings == {}
+    assert not sim.push_messages
+    assert not sim.push_counts
+
+
+async def test_push_span_limit(served: Served) -> None:
+    """Exactly 365 days is refused; 364 days 23 hours is accepted."""
+    sim = served[0]
+    first = datetime(2025, 10, 27, tzinfo=UTC)
+
+    def body(last: datetime) -> dict[str, Any]:
+        return {
+            "meterId": 2001,
+            "values": [
+                {"timestamp": last.strftime("%Y-%m-%dT%H:%M:%SZ"), "value": 2},
+                {"timestamp": "2025-10-27T02:00:00+02:00", "value": 1},
+            ],
+        }
+
+    assert (await _post(served, CONSUMPTIONS, body(first + timedelta(days=365))))[
+        0
+    ] == 400
+    status, answer, _ = await _post(
+        served, CONSUMPTIONS, body(first + timedelta(days=364, hours=23))
+    )
+    assert (status, answer["start"], answer["end"]) == (
+        200,
+        "2025-10-27T00:00:00Z",
+        "2026-10-27T00:00:00Z",
+    )
+    assert len(sim.pushed[2001]) == 2
+
+
+async def test_push_auth_limits_and_faults(served: Served) -> None:
+    """Push routes check keys, count against the limits, honour faults."""
+    sim, _, _, clock = served
+    body = {
+        "meterId": 2001,
+        "values": [{"timestamp": "2026-10-27T00:00:00Z", "value": 1}],
+    }
+    status, answer, headers = await _post(served, CONSUMPTIONS, body, key="nope")
+    assert (status, answer["message"]) == (401, "Invalid API key")
+    assert "X-Rate-Limit" not in headers
+    sim.faults.inject(Fault.SERVER_ERROR, endpoint="push_cumulative")
+    assert (await _post(served, CUMULATIVE, body))[0] == 500
+    sim.faults.inject(Fault.RATE_LIMIT, endpoint="push_consumptions")
+    assert (await _post(served, CONSUMPTIONS, body))[0] == 429
+    sim.push_refusal = 503
+    status, answer, _ = await _post(served, CONSUMPTIONS, body)
+    assert (status, answer["status"]) == (503, 503)
+    sim.push_refusal = 400
+    assert (await _post(served, CUMULATIVE, body))[0] == 400
+    assert (await _post(served, CONSUMPTIONS, body))[0] == 400
+    assert not sim.push_messages
+    sim.push_refusal = None
+    assert (await _post(served, CONSUMPTIONS, body))[0] == 200
+    assert len(sim.push_messages) == 1
+    sim.burst_limit = len(sim.keys_used)
+    status, _, headers = await _post(served, CONSUMPTIONS, body)
+    assert status == 429
+    assert "Retry-After" in headers
+    assert len(sim.push_messages) == 1
+    clock.now += timedelta(seconds=10)
+    assert (await _post(served, CUMULATIVE, body))[0] == 200
