@@ -29,7 +29,8 @@ endpoints, whose hours then replace the synthetic curve). Not simulated yet:
   derives each hour between two whole-hour readings. What was pushed is what
   ``Values`` then serves for those hours. State for tests: :attr:`pushed`,
   :attr:`readings`, :attr:`push_counts`, :attr:`push_messages`,
-  :meth:`derived`; :attr:`push_refusal` answers every push with a status.
+  :meth:`derived` (read them; push through HTTP, which keeps what Values
+  serves in step); :attr:`push_refusal` answers every push with a status.
 """
 
 from collections import Counter, deque
@@ -472,7 +473,13 @@ class EnerKeySimulator(Simulator):
         return response
 
     def _problem(self, status: int, detail: str) -> web.Response:
-        titles = {400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+        titles = {
+            400: "Bad Request",
+            403: "Forbidden",
+            404: "Not Found",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+        }
         return self._answer(
             {"title": titles.get(status, "Error"), "status": status, "detail": detail},
             status,

@@ -508,3 +508,26 @@ async def test_push_auth_limits_and_faults(served: Served) -> None:
     assert len(sim.push_messages) == 1
     clock.now += timedelta(seconds=10)
     assert (await _post(served, CUMULATIVE, body))[0] == 200
+
+
+async def test_push_to_a_meter_of_a_large_profile(served: Served) -> None:
+    """A pushed hour replaces one meter's curve, not its siblings' shared one."""
+    sim = served[0]
+    sim.add_large_profile(2, 4)
+    pushed_id, sibling_id = 100_000, 100_100  # both electricity, one shared curve
+    assert sim.meters[pushed_id].shared_series == sim.meters[sibling_id].shared_series
+    values = [{"timestamp": "2026-10-27T05:00:00Z", "value": -1.5}]
+    assert (
+        await _post(served, CONSUMPTIONS, {"meterId": pushed_id, "values": values})
+    )[0] == 200
+    _, rows, _ = await _get(
+        served,
+        "/api/v1/Values/Hourly",
+        meterId=[str(pushed_id), str(sibling_id)],
+        start="2026-10-27T05:00:00Z",
+        end="2026-10-27T06:00:00Z",
+    )
+    by_meter = {row["meterId"]: row["values"][0]["value"] for row in rows}
+    assert by_meter[pushed_id] == -1.5
+    assert by_meter[sibling_id] == sim.hour_value(sim.meters[sibling_id], _at(27, 5))
+    assert by_meter[sibling_id] != -1.5
