@@ -14,10 +14,15 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigFlow,
     ConfigFlowResult,
+    OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_URL
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -31,8 +36,15 @@ from .api import (
     EnerKeyError,
     EnerKeyRateLimitError,
 )
-from .common.ha import url_from_input, url_section
-from .const import CONF_API_KEY, CONF_SECONDARY_API_KEY, DOMAIN
+from .common.ha import finite_number, url_from_input, url_section
+from .const import (
+    CONF_API_KEY,
+    CONF_PRICE_PER_KWH,
+    CONF_SECONDARY_API_KEY,
+    DOMAIN,
+    MAX_PRICE_PER_KWH,
+)
+from .coordinator import EnerKeyConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,6 +71,15 @@ class EnerKeyConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one EnerKey profile with one or two API keys."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(
+        config_entry: EnerKeyConfigEntry,
+    ) -> EnerKeyOptionsFlow:
+        """Return the options flow (a price per kWh for cost statistics)."""
+        return EnerKeyOptionsFlow()
 
     async def _facility_ids(self, url: str, key: str) -> set[str]:
         client = EnerKeyClient(async_get_clientsession(self.hass), key, url=url)
@@ -184,4 +205,51 @@ class EnerKeyConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
             description_placeholders={"title": entry.title},
+        )
+
+
+class EnerKeyOptionsFlow(OptionsFlowWithReload):
+    """Set or clear the price per kWh that makes the cost statistics."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the price per kWh; an empty field means no cost statistics."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            price = user_input.get(CONF_PRICE_PER_KWH)
+            if price is None:
+                # A cleared field: no cost statistics (the stored ones stay).
+                return self.async_create_entry(data={})
+            try:
+                # The number selector lets "nan" and "inf" through.
+                value = finite_number(0, MAX_PRICE_PER_KWH)(price)
+            except probatio.Invalid:
+                errors[CONF_PRICE_PER_KWH] = "invalid_price"
+            else:
+                return self.async_create_entry(data={CONF_PRICE_PER_KWH: value})
+        # Suggested, not a default: a default would come back in a cleared
+        # field, and the price could never be removed.
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(
+                    {
+                        probatio.Optional(CONF_PRICE_PER_KWH): NumberSelector(
+                            NumberSelectorConfig(
+                                min=0,
+                                max=MAX_PRICE_PER_KWH,
+                                step="any",
+                                mode=NumberSelectorMode.BOX,
+                                unit_of_measurement=(
+                                    f"{self.hass.config.currency}/kWh"
+                                ),
+                            )
+                        )
+                    }
+                ),
+                user_input or self.config_entry.options,
+            ),
+            errors=errors,
+            description_placeholders={"currency": self.hass.config.currency},
         )

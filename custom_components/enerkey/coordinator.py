@@ -1,13 +1,27 @@
-"""Coordinator of the EnerKey integration: structure, values, statistics, keys."""
+"""Coordinator of the EnerKey integration: structure, values, statistics, keys.
+
+Cost: with a price per kWh in the options, every energy meter gets a second
+external statistic, its cost in Home Assistant's currency, hour by hour the
+meter's energy in kWh times the price. It is computed here ("do the
+calculation at your end", as EnerKey's documentation says), from the very
+rows the refresh imports, so it costs no call to EnerKey. Hours stored
+before a price was set (or while none was set) get their cost once from the
+recorder. A price change applies to the hours imported or re-read after it
+(the re-read window of 48 hours and every new hour); older hours keep the
+price they were costed at, as a bill would.
+"""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import math
 from typing import override
 
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
@@ -29,12 +43,15 @@ from .common.statistics import (
     StatisticSeries,
     async_import_series,
     async_last_start,
+    async_recorder_synced,
     hour_floor,
     local_month_start,
+    sanitize_points,
     statistic_id,
 )
 from .const import (
     BACKFILL,
+    CONF_PRICE_PER_KWH,
     DOMAIN,
     LOGGER,
     MAX_VALUE_CALLS,
@@ -48,6 +65,7 @@ type EnerKeyConfigEntry = ConfigEntry[EnerKeyCoordinator]
 
 HOUR = timedelta(hours=1)
 HOURLY_CHUNK = timedelta(days=31)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 _ENERGY_UNITS = {
     "wh": UnitOfEnergy.WATT_HOUR,
@@ -115,6 +133,15 @@ def meter_statistic_id(meter_id: str) -> str:
     return statistic_id(DOMAIN, "meter", meter_id)
 
 
+def meter_cost_statistic_id(meter_id: str) -> str:
+    """Return the external cost statistic of a meter (``enerkey:meter_2001_cost``).
+
+    EnerKey's meter ids are numbers, so no meter's own statistic can be
+    another meter's cost statistic.
+    """
+    return statistic_id(DOMAIN, "meter", meter_id, "cost")
+
+
 def facility_identifier(facility_id: str) -> tuple[str, str]:
     """Return the device identifier of a facility."""
     return (DOMAIN, f"facility_{facility_id}")
@@ -145,6 +172,23 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         """Per meter: the hours of the last few days (for "yesterday")."""
         self.last_refresh_calls = 0
         """Requests the last refresh sent (diagnostics, tests)."""
+        self._costed: set[str] = set()
+        """Meters whose stored energy hours have had their cost caught up."""
+
+    @property
+    def price_per_kwh(self) -> float | None:
+        """Return the price per kWh of the options, None without one."""
+        price = self.config_entry.options.get(CONF_PRICE_PER_KWH)
+        # The options flow stores only finite prices >= 0; anything else
+        # (an edited storage file) means no cost rather than wrong cost.
+        if (
+            isinstance(price, (int, float))
+            and not isinstance(price, bool)
+            and math.isfinite(price)
+            and price >= 0
+        ):
+            return float(price)
+        return None
 
     @override
     async def _async_update_data(self) -> EnerKeyData:
@@ -179,6 +223,8 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         )
         if daily:
             await self._read_structure(data)
+        if (price := self.price_per_kwh) is not None:
+            await self._catch_up_costs(data, price)
         await self._import_hours(data, now)
         await self._read_months(data, now, normalized=daily)
         if daily:
@@ -309,17 +355,39 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         if not points:
             return
         name = f"{data.facilities[meter.facility_id].name} {meter.name}"
+        series = StatisticSeries(
+            statistic_id=meter_statistic_id(meter.id),
+            name=name,
+            unit=meter_data.unit.unit,
+            unit_class=meter_data.unit.unit_class,
+            points=points,
+        )
+        # The rows the import keeps (checked once here, logged once): the
+        # cost is computed from exactly these.
+        kept = sanitize_points(series)
         await async_import_series(
             self.hass,
             DOMAIN,
             StatisticSeries(
-                statistic_id=meter_statistic_id(meter.id),
+                statistic_id=series.statistic_id,
                 name=name,
-                unit=meter_data.unit.unit,
-                unit_class=meter_data.unit.unit_class,
-                points=points,
+                unit=series.unit,
+                unit_class=series.unit_class,
+                points=kept,
             ),
         )
+        price = self.price_per_kwh
+        if price is not None and _is_energy(meter_data) and kept:
+            unit = meter_data.unit.unit
+            await self._import_cost(
+                meter_data,
+                name,
+                [
+                    (moment, EnergyConverter.convert(value, unit, _KWH))
+                    for moment, value in kept
+                ],
+                price,
+            )
         # Never past the refresh's hour: a future row (dropped by the import)
         # must not move the cursor beyond hours still to come, and meters
         # that share a cursor share their calls at the next refresh.
@@ -330,6 +398,58 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         recent.update((m, v) for m, v in points if m >= horizon)
         for moment in [m for m in recent if m < horizon]:
             del recent[moment]
+
+    async def _catch_up_costs(self, data: EnerKeyData, price: float) -> None:
+        """Cost the stored energy hours after each meter's newest cost row.
+
+        Once per meter and coordinator (a changed price reloads the entry):
+        when the price was just set, the whole stored history; after a time
+        without a price, the hours of that time; otherwise nothing. Read from
+        the recorder's committed rows, so no call to EnerKey is needed.
+        """
+        todo = [
+            meter_data
+            for meter_id, meter_data in sorted(data.meters.items())
+            if _is_energy(meter_data) and meter_id not in self._costed
+        ]
+        if not todo:
+            return
+        # Rows queued by an earlier refresh are committed first: the read
+        # below is the recorder's, which does not see queued rows.
+        await async_recorder_synced(self.hass)
+        for meter_data in todo:
+            meter = meter_data.meter
+            last = await async_last_start(self.hass, meter_cost_statistic_id(meter.id))
+            hours = await get_instance(self.hass).async_add_executor_job(
+                _stored_kwh,
+                self.hass,
+                meter_statistic_id(meter.id),
+                _EPOCH if last is None else last + HOUR,
+            )
+            self._costed.add(meter.id)
+            if hours:
+                name = f"{data.facilities[meter.facility_id].name} {meter.name}"
+                await self._import_cost(meter_data, name, hours, price)
+
+    async def _import_cost(
+        self,
+        meter_data: MeterData,
+        name: str,
+        kwh: list[tuple[datetime, float]],
+        price: float,
+    ) -> None:
+        """Import a meter's cost: each hour's kWh times the price."""
+        await async_import_series(
+            self.hass,
+            DOMAIN,
+            StatisticSeries(
+                statistic_id=meter_cost_statistic_id(meter_data.meter.id),
+                name=f"{name} cost",
+                unit=self.hass.config.currency,
+                unit_class=None,
+                points=[(moment, value * price) for moment, value in kwh],
+            ),
+        )
 
     def _yesterday(self, meter_data: MeterData, now: datetime) -> None:
         """Sum yesterday's local hours, when every one of them is known."""
@@ -390,6 +510,38 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
                 )
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+
+_KWH = UnitOfEnergy.KILO_WATT_HOUR
+
+
+def _is_energy(meter_data: MeterData) -> bool:
+    """Tell whether a price per kWh applies to a meter (volumes: no)."""
+    return meter_data.unit.unit_class == EnergyConverter.UNIT_CLASS
+
+
+def _stored_kwh(
+    hass: HomeAssistant, statistic: str, start: datetime
+) -> list[tuple[datetime, float]]:
+    """Return a meter's stored hours from ``start`` on, in kWh (recorder executor).
+
+    The recorder converts from the statistic's unit (MWh, GJ, ...), so a
+    stored row is costed in the unit it was stored in.
+    """
+    stats = statistics_during_period(
+        hass,
+        start,
+        None,
+        {statistic},
+        "hour",
+        {EnergyConverter.UNIT_CLASS: _KWH},
+        {"state"},
+    )
+    return [
+        (datetime.fromtimestamp(row["start"], UTC), float(value))
+        for row in stats.get(statistic, [])
+        if (value := row.get("state")) is not None
+    ]
 
 
 def _month_value(values: MeterValues | None, month: datetime) -> float | None:

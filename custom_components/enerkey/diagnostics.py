@@ -29,6 +29,9 @@ async def async_get_config_entry_diagnostics(
         "calls_sent_24h": client.budget.spent_today(),
         "requests": client.requests,
         "last_refresh_calls": coordinator.last_refresh_calls,
+        # Whether cost statistics are made; the price itself is the user's
+        # business, not needed to debug.
+        "price_per_kwh_set": coordinator.price_per_kwh is not None,
         "facilities": len(data.facilities),
         "actions": len(data.actions),
         "meters": [

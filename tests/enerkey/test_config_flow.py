@@ -6,11 +6,16 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.enerkey.const import CONF_API_KEY, CONF_SECONDARY_API_KEY, DOMAIN
+from custom_components.enerkey.const import (
+    CONF_API_KEY,
+    CONF_PRICE_PER_KWH,
+    CONF_SECONDARY_API_KEY,
+    DOMAIN,
+)
 from simulators import Fault
 from simulators.enerkey import EnerKeySimulator
 
@@ -255,3 +260,64 @@ async def test_reauth_drops_a_refused_stored_second_key(
         },
     )
     assert result["errors"] == {CONF_SECONDARY_API_KEY: "invalid_auth"}
+
+
+async def test_options_price_errors_recovery_and_clearing(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator: EnerKeySimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A price that is not a finite number is an error; empty removes the price."""
+    mock_config_entry.add_to_hass(hass)
+    with patch(
+        "custom_components.enerkey.async_setup_entry", return_value=True
+    ) as setup:
+        result = await hass.config_entries.options.async_init(
+            mock_config_entry.entry_id
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "init"
+        assert result["description_placeholders"] == {"currency": "EUR"}
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_PRICE_PER_KWH: "nan"}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_PRICE_PER_KWH: "invalid_price"}
+        # Negative and infinite prices never reach the flow: the selector
+        # refuses them.
+        for wrong in (-0.1, "inf"):
+            with pytest.raises(InvalidData):
+                await hass.config_entries.options.async_configure(
+                    result["flow_id"], {CONF_PRICE_PER_KWH: wrong}
+                )
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_PRICE_PER_KWH: 0.125}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert mock_config_entry.options == {CONF_PRICE_PER_KWH: 0.125}
+        # The form shows the stored price; clearing the field removes it.
+        result = await hass.config_entries.options.async_init(
+            mock_config_entry.entry_id
+        )
+        schema = result["data_schema"].schema
+        (key,) = schema
+        assert key.description == {"suggested_value": 0.125}
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert mock_config_entry.options == {}
+        # A price of 0 is a price (free energy), not "no price".
+        result = await hass.config_entries.options.async_init(
+            mock_config_entry.entry_id
+        )
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_PRICE_PER_KWH: 0}
+        )
+        await hass.async_block_till_done()
+        assert mock_config_entry.options == {CONF_PRICE_PER_KWH: 0.0}
+    # Options flow with reload: the entry was set up again after each change.
+    assert setup.call_count == 3
