@@ -424,10 +424,10 @@ def push_body(
     Raise ``ValueError`` when ``values`` is empty, has a naive timestamp or a
     value that is not a finite number, or spans 365 days or more.
     """
-    # Refused, not split: the caller chunks by what it has stored and
-    # acknowledges per message; a client that silently sent two messages
-    # would make one call look like one acknowledgement. These are the
-    # caller's mistakes, so nothing is sent.
+    # Refused, not split: the caller decides what one message is and records
+    # each acknowledged one. A client splitting silently could fail after the
+    # first part was stored, and the caller could not tell which part EnerKey
+    # holds. A ValueError is the caller's mistake, so nothing is sent.
     if not values:
         raise ValueError("nothing to push")
     for moment, value in values:
