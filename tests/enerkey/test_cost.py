@@ -6,6 +6,7 @@ the recorder's rows for hours stored before a price was set.
 """
 
 from datetime import UTC, datetime, timedelta
+import logging
 import math
 from typing import Any
 
@@ -42,7 +43,8 @@ HOUR = timedelta(hours=1)
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
+    if hass.config_entries.async_get_entry(entry.entry_id) is None:
+        entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
 
@@ -277,3 +279,39 @@ async def test_unusable_stored_price_makes_no_cost(
     await _setup(hass, mock_config_entry)
     assert mock_config_entry.runtime_data.price_per_kwh is None
     assert meter_cost_statistic_id("2001") not in await _metadata(hass)
+
+
+async def test_rows_the_import_drops_get_no_cost(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator: EnerKeySimulator,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Hours the energy import skips get no cost; the skip is logged once.
+
+    The infinite value never leaves the client (not a readable row); the
+    negative one is dropped by the import's checks, for energy and cost alike.
+    """
+    bad = {
+        datetime(2026, 10, 26, 3, tzinfo=UTC): -5.0,
+        datetime(2026, 10, 26, 4, tzinfo=UTC): math.inf,
+    }
+    for hour, value in bad.items():
+        simulator.correct(2001, hour, value)
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_PRICE_PER_KWH: 0.2}
+    )
+    with caplog.at_level(logging.WARNING):
+        await _setup(hass, mock_config_entry)
+    energy = await _hours(hass, meter_statistic_id("2001"))
+    cost = await _hours(hass, meter_cost_statistic_id("2001"))
+    assert len(energy) == 5 * 24 - 2
+    assert not bad.keys() & energy.keys()
+    assert cost.keys() == energy.keys()
+    for hour, value in energy.items():
+        assert cost[hour] == pytest.approx(value * 0.2, rel=1e-9)
+    await _assert_running_sum(hass, meter_cost_statistic_id("2001"))
+    skipped = [r.getMessage() for r in caplog.records if "Skipped" in r.getMessage()]
+    assert skipped == ["Skipped vendor rows of enerkey:meter_2001: 1 negative"]
