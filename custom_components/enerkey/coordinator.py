@@ -27,6 +27,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
 from .api import (
+    MAX_IDS,
     PRIMARY,
     SECONDARY,
     Action,
@@ -66,6 +67,11 @@ type EnerKeyConfigEntry = ConfigEntry[EnerKeyCoordinator]
 HOUR = timedelta(hours=1)
 HOURLY_CHUNK = timedelta(days=31)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# Stored hours costed from the recorder per refresh at most: as many as the
+# largest hourly backfill of one refresh writes (40 calls x 50 meters x 31
+# days), so setting a price on a large profile's two years of history is
+# spread over refreshes like the backfill was, not written at once.
+_CATCH_UP_ROWS = MAX_VALUE_CALLS * MAX_IDS * 31 * 24
 
 _ENERGY_UNITS = {
     "wh": UnitOfEnergy.WATT_HOUR,
@@ -377,7 +383,9 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
             ),
         )
         price = self.price_per_kwh
-        if price is not None and _is_energy(meter_data) and kept:
+        # A meter whose stored history is not costed yet gets no cost rows
+        # either: its catch-up starts after the newest cost row.
+        if price is not None and meter.id in self._costed and kept:
             unit = meter_data.unit.unit
             await self._import_cost(
                 meter_data,
@@ -405,7 +413,9 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         Once per meter and coordinator (a changed price reloads the entry):
         when the price was just set, the whole stored history; after a time
         without a price, the hours of that time; otherwise nothing. Read from
-        the recorder's committed rows, so no call to EnerKey is needed.
+        the recorder's committed rows, so no call to EnerKey is needed. At
+        most about ``_CATCH_UP_ROWS`` rows a refresh; the other meters wait
+        for the next refresh, without cost rows until then.
         """
         todo = [
             meter_data
@@ -417,7 +427,10 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         # Rows queued by an earlier refresh are committed first: the read
         # below is the recorder's, which does not see queued rows.
         await async_recorder_synced(self.hass)
+        written = 0
         for meter_data in todo:
+            if written >= _CATCH_UP_ROWS:
+                return
             meter = meter_data.meter
             last = await async_last_start(self.hass, meter_cost_statistic_id(meter.id))
             hours = await get_instance(self.hass).async_add_executor_job(
@@ -430,6 +443,7 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
             if hours:
                 name = f"{data.facilities[meter.facility_id].name} {meter.name}"
                 await self._import_cost(meter_data, name, hours, price)
+                written += len(hours)
 
     async def _import_cost(
         self,

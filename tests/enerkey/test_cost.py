@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import logging
 import math
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import get_metadata
@@ -315,3 +316,34 @@ async def test_rows_the_import_drops_get_no_cost(
     await _assert_running_sum(hass, meter_cost_statistic_id("2001"))
     skipped = [r.getMessage() for r in caplog.records if "Skipped" in r.getMessage()]
     assert skipped == ["Skipped vendor rows of enerkey:meter_2001: 1 negative"]
+
+
+async def test_catch_up_spread_over_refreshes(
+    hass: HomeAssistant,
+    recorder_mock: object,
+    simulator: EnerKeySimulator,
+    mock_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A large history is costed a few meters a refresh; none is left half done."""
+    await _setup(hass, mock_config_entry)
+    freezer.tick(timedelta(minutes=30))
+    with patch("custom_components.enerkey.coordinator._CATCH_UP_ROWS", 200):
+        await _set_price(hass, mock_config_entry, 0.2)
+        metadata = await _metadata(hass)
+        # 120 stored hours a meter: the second meter reaches the limit.
+        done = {m for m in ENERGY if meter_cost_statistic_id(m) in metadata}
+        assert done == {"2001", "2002"}
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
+        metadata = await _metadata(hass)
+        done = {m for m in ENERGY if meter_cost_statistic_id(m) in metadata}
+        assert done == {"2001", "2002", "2011", "2021"}
+        await async_tick(hass, freezer, UPDATE_INTERVAL)
+    for meter_id, factor in ENERGY.items():
+        energy = await _hours(hass, meter_statistic_id(meter_id))
+        cost = await _hours(hass, meter_cost_statistic_id(meter_id))
+        assert len(energy) == 5 * 24 + 7
+        assert cost.keys() == energy.keys()
+        for hour, value in energy.items():
+            assert cost[hour] == pytest.approx(value * factor * 0.2, rel=1e-9)
+        await _assert_running_sum(hass, meter_cost_statistic_id(meter_id))
