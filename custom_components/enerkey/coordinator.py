@@ -142,8 +142,10 @@ def meter_statistic_id(meter_id: str) -> str:
 def meter_cost_statistic_id(meter_id: str) -> str:
     """Return the external cost statistic of a meter (``enerkey:meter_2001_cost``).
 
-    EnerKey's meter ids are numbers, so no meter's own statistic can be
-    another meter's cost statistic.
+    EnerKey's meter ids are integers (docs/enerkey-api.md, Meter), so a
+    meter's own statistic (``meter_<digits>``) never ends in ``_cost``; the
+    client also accepts text ids, and only a text id ending in ``_cost``
+    (never seen) could share a cost statistic's id.
     """
     return statistic_id(DOMAIN, "meter", meter_id, "cost")
 
