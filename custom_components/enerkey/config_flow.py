@@ -12,8 +12,10 @@ from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_URL
@@ -45,6 +47,7 @@ from .const import (
     MAX_PRICE_PER_KWH,
 )
 from .coordinator import EnerKeyConfigEntry
+from .subentry_flow import async_get_supported_subentry_types as subentry_types
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -80,6 +83,15 @@ class EnerKeyConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> EnerKeyOptionsFlow:
         """Return the options flow (a price per kWh for cost statistics)."""
         return EnerKeyOptionsFlow()
+
+    @classmethod
+    @callback
+    @override
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Return the subentry types: HA sensors pushed into EnerKey meters."""
+        return subentry_types(config_entry)
 
     async def _facility_ids(self, url: str, key: str) -> set[str]:
         client = EnerKeyClient(async_get_clientsession(self.hass), key, url=url)

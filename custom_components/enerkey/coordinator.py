@@ -14,7 +14,7 @@ price they were costed at, as a bill would.
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
-from typing import override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntry
@@ -61,6 +61,9 @@ from .const import (
     STRUCTURE_INTERVAL,
     UPDATE_INTERVAL,
 )
+
+if TYPE_CHECKING:
+    from .push import EnerKeyPusher
 
 type EnerKeyConfigEntry = ConfigEntry[EnerKeyCoordinator]
 
@@ -180,6 +183,8 @@ class EnerKeyCoordinator(DataUpdateCoordinator[EnerKeyData]):
         """Per meter: the hours of the last few days (for "yesterday")."""
         self.last_refresh_calls = 0
         """Requests the last refresh sent (diagnostics, tests)."""
+        self.pusher: EnerKeyPusher
+        """HA meters pushed into EnerKey (``push.py``), set by the entry's setup."""
         self._costed: set[str] = set()
         """Meters whose stored energy hours have had their cost caught up."""
 

@@ -46,4 +46,11 @@ async def async_get_config_entry_diagnostics(
             for meter_id, meter in sorted(data.meters.items())
         ],
         "last_update_success": coordinator.last_update_success,
+        # HA sensors pushed into EnerKey meters and how far each got.
+        "pushed_meters": coordinator.pusher.diagnostics(),
+        "last_push": (
+            coordinator.pusher.last_push.isoformat()
+            if coordinator.pusher.last_push
+            else None
+        ),
     }
