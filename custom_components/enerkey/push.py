@@ -321,14 +321,13 @@ class EnerKeyPusher:
             except TimeoutError:
                 self._task.cancel()
 
+    def _data(self) -> dict[str, list[list[int]]]:
+        return {key: [list(r) for r in value] for key, value in self._done.items()}
+
     def _save(self) -> None:
-        # Saved at once, not delayed: an accepted hour must be known as done
-        # before the next message, or a crash would send it again.
+        """Save in the background (a removed subentry: nothing depends on it)."""
         self.hass.async_create_task(
-            self._store.async_save(
-                {key: [list(r) for r in value] for key, value in self._done.items()}
-            ),
-            "enerkey pushed hours",
+            self._store.async_save(self._data()), "enerkey pushed hours"
         )
 
     @callback
@@ -481,22 +480,26 @@ class EnerKeyPusher:
             # Everything before this message's last hour is done: skipped
             # rows and hours without statistics in between included.
             until = hours[message[-1][0]] + HOUR
-            self._mark(meter, settled_from, until)
+            await self._mark(meter, settled_from, until)
             settled_from = until
             self.last_push = dt_util.utcnow()
         if newest is not None and newest + HOUR > settled_from:
             # The rest of the range had nothing to send (skipped rows, hours
             # without statistics, hours pushed before): done as well.
-            self._mark(meter, settled_from, newest + HOUR)
+            await self._mark(meter, settled_from, newest + HOUR)
         return counts
 
-    def _mark(self, meter: PushedMeter, start: datetime, end: datetime) -> None:
-        """Record ``[start, end)`` as done and save at once."""
+    async def _mark(self, meter: PushedMeter, start: datetime, end: datetime) -> None:
+        """Record ``[start, end)`` as done and save before anything else is sent.
+
+        Awaited, not delayed: an accepted hour must be on disk as done before
+        the next message, or a crash in between would send it again.
+        """
         low = int(start.timestamp())
         high = int(end.timestamp())
         ranges = self._done.get(meter.subentry_id, [])
         self._done[meter.subentry_id] = add_range(ranges, low, high)
-        self._save()
+        await self._store.async_save(self._data())
 
     def diagnostics(self) -> list[dict[str, Any]]:
         """Return the pushed meters and their progress (no secrets in them)."""
