@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 import json
+import math
 import os
 from pathlib import Path
 import re
@@ -61,7 +62,12 @@ COMPONENTS = (
 # only when custom_components/moost exists. Power follows the clock (solar by
 # day, the heat pump the first 20 minutes of each hour, a cooking peak at 18),
 # energy is its integral; the same YAML the MOOST tests run against.
+# sensor.demo_house_energy is not on the Energy dashboard: EnerKey's pushed
+# meter (PUSH_ENTITY) sends it into an EnerKey meter.
 DEMO_DOMAIN = "moost"
+# EnerKey pushes the demo house's energy meter (see PUSH_*): the household is
+# written when either integration exists.
+DEMO_FOR = (DEMO_DOMAIN, "enerkey")
 DEMO_COMPONENTS = ("sensor", "template", "integration")
 DEMO_YAML = """\
 template:
@@ -81,6 +87,7 @@ sensor:
   - {platform: integration, source: sensor.demo_grid_export_power, name: Demo grid export, unique_id: demo_grid_export, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
   - {platform: integration, source: sensor.demo_solar_power, name: Demo solar energy, unique_id: demo_solar_energy, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
   - {platform: integration, source: sensor.demo_heat_pump_power, name: Demo heat pump energy, unique_id: demo_heat_pump_energy, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
+  - {platform: integration, source: sensor.demo_house_power, name: Demo house energy, unique_id: demo_house_energy, unit_prefix: k, round: 3, method: left, max_sub_interval: {minutes: 1}}
 """
 # The demo household on the Energy dashboard, beside the vendors' sources
 # (HA 2026.11 takes a grid source per connection).
@@ -589,18 +596,32 @@ class HomeAssistant:
 
     async def add_entry(self, domain: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Run a config flow to its end, answering each form from ``values``."""
-        result: dict[str, Any] = await self.rest(
-            "POST", "/api/config/config_entries/flow", {"handler": domain}
+        return await self._flow(
+            "/api/config/config_entries/flow", {"handler": domain}, values
         )
+
+    async def add_subentry(
+        self, entry_id: str, subentry_type: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Run a subentry flow of an entry to its end, as the UI's dialog does."""
+        return await self._flow(
+            "/api/config/config_entries/subentries/flow",
+            {"handler": [entry_id, subentry_type]},
+            values,
+        )
+
+    async def _flow(
+        self, path: str, start: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Start a flow at ``path`` and answer each form from ``values``."""
+        result: dict[str, Any] = await self.rest("POST", path, start)
         for _ in range(6):
             if result.get("type") != "form":
                 return result
             if result.get("errors"):
                 raise FormError(f"step {result.get('step_id')}: {result['errors']}")
             answer = fill_form(result.get("data_schema") or [], values)
-            result = await self.rest(
-                "POST", f"/api/config/config_entries/flow/{result['flow_id']}", answer
-            )
+            result = await self.rest("POST", f"{path}/{result['flow_id']}", answer)
         raise FormError("the flow did not finish in six steps")
 
 
@@ -900,6 +921,164 @@ async def negative_days(
     return found
 
 
+# -- EnerKey's push: a pushed meter with history ------------------------------
+
+# One pushed_meter subentry of the EnerKey entry, added through the subentry
+# flow as the UI's "Push a meter to EnerKey" dialog does: the demo house's
+# energy meter into the simulator's "Main electricity" meter, hour by hour.
+PUSH_DOMAIN = "enerkey"
+PUSH_SUBENTRY_TYPE = "pushed_meter"
+PUSH_ENTITY = "sensor.demo_house_energy"
+PUSH_METER_ID = "2001"
+PUSH_MODE = "consumption"
+PUSH_HISTORY_HOURS = 72
+# recorder/import_statistics metadata of the sensor's own (not external)
+# statistics: source "recorder", as its compiled ones.
+PUSH_STATISTICS_METADATA = {
+    "has_sum": True,
+    "mean_type": 0,
+    "name": None,
+    "source": "recorder",
+    "statistic_id": PUSH_ENTITY,
+    "unit_class": "energy",
+    "unit_of_measurement": "kWh",
+}
+
+
+def house_hour_kwh(local_hour: int) -> float:
+    """Return the demo house's energy of one local hour, in kWh.
+
+    The hourly mean of ``sensor.demo_house_power`` (DEMO_YAML): base load,
+    a cooking peak 18:00-19:30, the heat pump (1.8 kW for 20 min, 60 W else).
+    """
+    base = 0.35 + 0.25 * math.sin(math.pi * (local_hour + 0.5) / 12) ** 2
+    cooking = {18: 1.5, 19: 0.75}.get(local_hour, 0.0)
+    return round(base + cooking + 1.8 / 3 + 0.06 * 2 / 3, 3)
+
+
+def push_history_rows(
+    now: datetime, time_zone: str, hours: int = PUSH_HISTORY_HOURS
+) -> list[dict[str, Any]]:
+    """Return hourly statistics of the demo house's meter before ``now``'s hour.
+
+    The sums end at 0 with the last complete hour: the recorder's own sum of
+    the sensor starts at 0 when it first compiles it (this hour), so the
+    history joins it without a negative hour. The price: the first imported
+    hour's change (its sum against nothing) is negative; it is outside the
+    check's window and the hourly push never reaches back that far.
+    """
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    starts = [end - timedelta(hours=hours - index) for index in range(hours)]
+    zone = ZoneInfo(time_zone)
+    values = [house_hour_kwh(start.astimezone(zone).hour) for start in starts]
+    sums = [0.0] * hours
+    for index in range(hours - 2, -1, -1):
+        sums[index] = sums[index + 1] - values[index + 1]
+    return [
+        {"start": start.isoformat(), "sum": total}
+        for start, total in zip(starts, sums, strict=True)
+    ]
+
+
+async def wait_for_unit(
+    ha: HomeAssistant, entity_id: str, unit: str, seconds: float
+) -> bool:
+    """Wait until an entity has a state in ``unit`` (integration sensors start without)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        try:
+            found = await ha.rest("GET", f"/api/states/{entity_id}")
+        except RuntimeError:
+            found = None
+        if (found or {}).get("attributes", {}).get("unit_of_measurement") == unit:
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(2)
+
+
+async def ensure_pushed_meter(
+    ha: HomeAssistant,
+    domains: list[str],
+    state: dict[str, Any],
+    core: CoreConfig,
+    seconds: float = 120,
+) -> dict[str, Any] | None:
+    """Give the EnerKey entry its pushed meter and the sensor some history.
+
+    The history is imported once per config (``state``): importing it again
+    would overwrite hours the recorder compiled since. The subentry is added
+    when the entry has none for the meter. Returns what the check needs
+    (entry, subentry, meter, sensor) or None when there is no EnerKey entry.
+    """
+    if PUSH_DOMAIN not in domains:
+        return None
+    entries = await ha.rest("GET", "/api/config/config_entries/entry")
+    entry = next((e for e in entries if e["domain"] == PUSH_DOMAIN), None)
+    if entry is None or entry["state"] != "loaded":
+        log(f"{PUSH_DOMAIN}: no loaded entry, no pushed meter")
+        return None
+    entry_id = str(entry["entry_id"])
+    if not state.get("push_history"):
+        rows = push_history_rows(datetime.now(UTC), core.time_zone)
+        await ha.ws(
+            {
+                "type": "recorder/import_statistics",
+                "metadata": PUSH_STATISTICS_METADATA,
+                "stats": rows,
+            }
+        )
+        state["push_history"] = {"entity_id": PUSH_ENTITY, "hours": len(rows)}
+        log(f"{PUSH_ENTITY}: {len(rows)} hours of statistics imported")
+    subentries = await ha.ws(
+        {"type": "config_entries/subentries/list", "entry_id": entry_id}
+    )
+    found = _pushed_subentry(subentries)
+    if found is None:
+        if not await wait_for_unit(ha, PUSH_ENTITY, "kWh", seconds):
+            log(f"{PUSH_DOMAIN}: {PUSH_ENTITY} has no state in kWh; no pushed meter")
+            return None
+        values = {
+            "entity_id": PUSH_ENTITY,
+            "meter_id": PUSH_METER_ID,
+            "mode": PUSH_MODE,
+        }
+        result = await ha.add_subentry(entry_id, PUSH_SUBENTRY_TYPE, values)
+        if result.get("type") != "create_entry":
+            log(f"{PUSH_DOMAIN}: pushed meter not added: {result.get('reason')}")
+            return None
+        subentries = await ha.ws(
+            {"type": "config_entries/subentries/list", "entry_id": entry_id}
+        )
+        found = _pushed_subentry(subentries)
+        log(f"{PUSH_DOMAIN}: pushed meter {result.get('title')!r}")
+    if found is None:
+        return None
+    return {
+        "entry_id": entry_id,
+        "subentry_id": found["subentry_id"],
+        "meter_id": PUSH_METER_ID,
+        "entity_id": PUSH_ENTITY,
+        "mode": PUSH_MODE,
+    }
+
+
+def _pushed_subentry(
+    subentries: Iterable[Mapping[str, Any]],
+) -> Mapping[str, Any] | None:
+    """Return the pushed-meter subentry of PUSH_METER_ID (its unique id)."""
+    return next(
+        (
+            sub
+            for sub in subentries
+            if sub.get("subentry_type") == PUSH_SUBENTRY_TYPE
+            and str(sub.get("unique_id")) == PUSH_METER_ID
+        ),
+        None,
+    )
+
+
 async def populate(args: argparse.Namespace) -> None:
     """Onboard, configure and add the entries; print how to open HA."""
     simulators = json.loads(args.simulators.read_text())
@@ -912,6 +1091,11 @@ async def populate(args: argparse.Namespace) -> None:
         await apply_core_config(ha, core, state)
         await ensure_server_time_zone(ha, core.language)
         domains = await add_entries(ha, simulators, core)
+        try:
+            push = await ensure_pushed_meter(ha, domains, state, core)
+        except (FormError, RuntimeError) as err:
+            log(f"{PUSH_DOMAIN}: pushed meter failed: {err}")
+            push = None
         await ensure_dashboard(ha)
         write_state(args.state, state)
         print(
@@ -922,9 +1106,8 @@ async def populate(args: argparse.Namespace) -> None:
         await configure_energy(ha, domains, state, args.statistics_timeout)
         write_state(args.state, state)
         if args.summary:
-            args.summary.write_text(
-                json.dumps(await summary(ha, domains, core.time_zone), indent=2)
-            )
+            found = await summary(ha, domains, core.time_zone)
+            args.summary.write_text(json.dumps({**found, "push": push}, indent=2))
 
 
 def prepare(args: argparse.Namespace) -> None:
@@ -932,7 +1115,7 @@ def prepare(args: argparse.Namespace) -> None:
     config: Path = args.config
     config.mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(
-        configuration_yaml(demo=integration_exists(DEMO_DOMAIN))
+        configuration_yaml(demo=any(integration_exists(d) for d in DEMO_FOR))
     )
     link = config / "custom_components"
     if not link.is_symlink():

@@ -13,12 +13,17 @@ the Energy dashboard and the integrations page, and fails when:
 - a statistic of an integration falls on some day (a negative bar);
 - MOOST did not take the demo household (its devices at the simulator) or,
   when a 15-minute slot closes within the wait budget, delivered no events;
+- EnerKey's pushed meter: ``enerkey.push_history`` over the last two days
+  does not accept every complete hour of the sensor's statistics, sends an
+  hour a second time, or the simulator serves other values for those hours
+  than HA's statistics hold; its subentry dialog does not open; EnerKey
+  raised a repair issue;
 - Home Assistant logged an error.
 """
 
 import argparse
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -70,6 +75,92 @@ async () => {
           state: state ? state.state : null};
 }
 """
+
+
+# The frontend's own connection: websocket commands and REST calls with its
+# token (``hass.callApi`` is a plain REST request to /api/<path>).
+HASS_WS_JS = """
+async (message) => document.querySelector("home-assistant").hass.callWS(message)
+"""
+HASS_API_JS = """
+async ([method, path, body]) =>
+  document.querySelector("home-assistant").hass.callApi(method, path, body)
+"""
+# enerkey.push_history's window: the last two days of complete hours.
+PUSH_WINDOW = timedelta(days=2)
+# The subentry type's initiate_flow label (translations/en.json), on the
+# integration page and in the entry's menu.
+PUSH_DIALOG_LABEL = "Push a meter to EnerKey"
+PUSH_DIALOG_TITLE = "Push a Home Assistant meter to EnerKey"
+# HA's statistics and EnerKey's stored values are the same float64 numbers.
+PUSH_TOLERANCE = 1e-9
+
+
+def hour_floor(moment: datetime) -> datetime:
+    """Return the start of ``moment``'s UTC hour."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def pushable_hours(
+    rows: list[Mapping[str, Any]], start: datetime, end: datetime
+) -> dict[datetime, float]:
+    """Return hour start -> change of the hourly statistics rows in [start, end).
+
+    The hours ``enerkey.push_history`` sends in consumption mode: a row with
+    a change that is a number and not negative.
+    """
+    found: dict[datetime, float] = {}
+    for row in rows:
+        hour = datetime.fromtimestamp(float(row["start"]) / 1000, UTC)
+        change = row.get("change")
+        if start <= hour < end and isinstance(change, int | float) and change >= 0:
+            found[hour] = float(change)
+    return found
+
+
+def served_hours(payload: Any, meter_id: str) -> dict[datetime, float]:
+    """Return hour start -> value of a meter in a ``Values/Hourly`` answer."""
+    found: dict[datetime, float] = {}
+    for meter in payload if isinstance(payload, list) else []:
+        if str(meter.get("meterId")) != meter_id:
+            continue
+        for value in meter.get("values") or []:
+            moment = datetime.fromisoformat(str(value["timestamp"]))
+            found[moment.astimezone(UTC)] = float(value["value"])
+    return found
+
+
+def compare_hours(
+    expected: Mapping[datetime, float], served: Mapping[datetime, float]
+) -> list[str]:
+    """Return how the served hours differ from HA's (empty: equal to 1e-9)."""
+    problems = []
+    for hour, value in sorted(expected.items()):
+        got = served.get(hour)
+        if got is None:
+            problems.append(f"{hour:%Y-%m-%d %H:%M} UTC missing")
+        elif abs(got - value) > PUSH_TOLERANCE:
+            problems.append(f"{hour:%Y-%m-%d %H:%M} UTC {got!r} != {value!r}")
+    return problems
+
+
+def enerkey_hourly(
+    simulator: Mapping[str, Any], meter_id: str, start: datetime, end: datetime
+) -> Any:
+    """Read a meter's hours back from the EnerKey simulator (demo key, loopback)."""
+    query = urlencode(
+        {
+            "meterId": meter_id,
+            "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+    request = urllib.request.Request(
+        f"{str(simulator['url']).rstrip('/')}/api/v1/Values/Hourly?{query}",
+        headers={"Authorization": simulator["credentials"]["api_key"]},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
 
 
 def next_slot_end(now: float) -> float:
@@ -304,6 +395,126 @@ class Check:
             self.settle()
             self.shot("moost", full_page=True)
 
+    def ws(self, message: Mapping[str, Any]) -> Any:
+        """Send a websocket command over the frontend's connection."""
+        return self.page.evaluate(HASS_WS_JS, dict(message))
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call HA's REST API (``/api/<path>``) with the frontend's token."""
+        return self.page.evaluate(HASS_API_JS, [method, path, body])
+
+    def enerkey(
+        self, push: Mapping[str, Any] | None, simulator: Mapping[str, Any] | None
+    ) -> None:
+        """EnerKey's pushed meter: history pushed once, equal to HA's statistics."""
+        if push is None:
+            self.fail("enerkey: no pushed meter (see dev_bootstrap's enerkey lines)")
+            return
+        end = hour_floor(datetime.fromtimestamp(self.clock(), UTC))
+        start = end - PUSH_WINDOW
+        try:
+            self._enerkey_push(push, simulator, start, end)
+        except Exception as err:  # noqa: BLE001 - playwright's Error (HA's answer), urllib
+            self.fail(f"enerkey: push_history could not be checked: {err}")
+        issues = [
+            issue
+            for issue in (self.ws({"type": "repairs/list_issues"}) or {}).get(
+                "issues", []
+            )
+            if issue.get("domain") == "enerkey"
+        ]
+        for issue in issues:
+            self.fail(f"enerkey: repair issue {issue.get('issue_id')}")
+        self.push_dialog()
+
+    def _enerkey_push(
+        self,
+        push: Mapping[str, Any],
+        simulator: Mapping[str, Any] | None,
+        start: datetime,
+        end: datetime,
+    ) -> None:
+        """Push the window twice; compare what EnerKey stored with HA's hours."""
+        entity_id = str(push["entity_id"])
+        stats = self.ws(
+            {
+                "type": "recorder/statistics_during_period",
+                "start_time": start.isoformat(),
+                "end_time": end.isoformat(),
+                "statistic_ids": [entity_id],
+                "period": "hour",
+                "types": ["change"],
+                "units": {"energy": "kWh"},
+            }
+        )
+        expected = pushable_hours((stats or {}).get(entity_id, []), start, end)
+        data = {
+            "config_entry_id": push["entry_id"],
+            "pushed_meter": push["meter_id"],
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+        path = "services/enerkey/push_history?return_response"
+        first = self.api("POST", path, data)["service_response"]
+        print(f"develop_check: enerkey: push_history {first}", file=sys.stderr)
+        if not expected:
+            self.fail(f"enerkey: {entity_id} has no hourly statistics to push")
+        if first.get("hours_skipped"):
+            self.fail(f"enerkey: {first['hours_skipped']} hours skipped")
+        # Hours the hourly push sent already (those after the subentry was
+        # added, when the check straddles a quarter past) are not resent.
+        wanted = len(expected) - int(first.get("hours_already_pushed") or 0)
+        if first.get("hours_accepted") != wanted:
+            self.fail(
+                f"enerkey: {first.get('hours_accepted')} hours accepted,"
+                f" {wanted} complete hours with statistics not pushed before"
+            )
+        second = self.api("POST", path, data)["service_response"]
+        print(f"develop_check: enerkey: again {second}", file=sys.stderr)
+        if second.get("hours_sent") != 0:
+            self.fail(f"enerkey: the second push sent {second.get('hours_sent')} hours")
+        if simulator is None:
+            self.fail("enerkey: no simulator to read the pushed hours back from")
+            return
+        served = served_hours(
+            enerkey_hourly(simulator, str(push["meter_id"]), start, end),
+            str(push["meter_id"]),
+        )
+        if problems := compare_hours(expected, served):
+            self.fail(
+                f"enerkey: {len(problems)} of {len(expected)} hours differ from"
+                f" HA's statistics: {'; '.join(problems[:3])}"
+            )
+        else:
+            print(
+                f"develop_check: enerkey: {len(expected)} hours in EnerKey meter"
+                f" {push['meter_id']} equal {entity_id}'s statistics",
+                file=sys.stderr,
+            )
+
+    def push_dialog(self) -> None:
+        """The integration page and its "Push a meter to EnerKey" dialog."""
+        self.page.goto(f"{self.url}/config/integrations/integration/enerkey")
+        self.settle()
+        self.shot("enerkey", full_page=True)
+        try:
+            self.page.get_by_text(PUSH_DIALOG_LABEL, exact=True).first.click(
+                timeout=10_000
+            )
+            self.page.get_by_text(PUSH_DIALOG_TITLE, exact=False).first.wait_for(
+                state="visible", timeout=20_000
+            )
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+            self.shot("enerkey_push_dialog")
+            self.fail("enerkey: the pushed-meter dialog did not open")
+            return
+        self.page.wait_for_timeout(1000)
+        self.shot("enerkey_push_dialog")
+        for text in ("could not be loaded", "Unknown error", "not loaded"):
+            if self.page.get_by_text(text, exact=False).count():
+                self.fail(f"enerkey: the pushed-meter dialog shows {text!r}")
+        self.page.keyboard.press("Escape")
+
 
 def main() -> int:
     """Run the check; return the exit code."""
@@ -355,6 +566,8 @@ def main() -> int:
             check.energy()
             check.integrations(summary["entries"])
             check.config_flows(sorted(summary["devices"]))
+            if "enerkey" in summary["devices"]:
+                check.enerkey(summary.get("push"), simulators.get("enerkey"))
             if "moost" in summary["devices"]:
                 check.moost(simulators.get("moost"), args.moost_wait)
         finally:

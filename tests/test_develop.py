@@ -4,8 +4,9 @@ The whole path (a real HA 2026.11 in a browser) is ``scripts/develop --check``;
 these tests pin what it is built from against the HA the tests run with.
 """
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+import itertools
 import json
 import os
 from pathlib import Path
@@ -46,6 +47,7 @@ from scripts.dev_bootstrap import (
     integration_exists,
     mark_onboarding,
     negative_days,
+    push_history_rows,
     requirements,
     stored_port,
     summary,
@@ -53,14 +55,30 @@ from scripts.dev_bootstrap import (
 from scripts.develop_check import (
     DELIVERY_MARGIN,
     LANDING,
+    PUSH_TOLERANCE,
     Check,
+    compare_hours,
     delivered,
+    hour_floor,
     log_errors,
     next_slot_end,
+    pushable_hours,
+    served_hours,
 )
 from simulators import registered
 from simulators.__main__ import _demo_kwargs
 from simulators.moost import MoostSimulator
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Load no custom integration here; start a requested recorder before hass.
+
+    Replaces the suite's autouse fixture, whose ``enable_custom_integrations``
+    would set ``hass`` up before ``recorder_mock``.
+    """
+    if "recorder_mock" in request.fixturenames:
+        request.getfixturevalue("recorder_mock")
 
 
 def test_configuration_loads_no_default_config_and_no_http() -> None:
@@ -511,6 +529,7 @@ def test_demo_household_only_on_request(tmp_path: Path) -> None:
     assert isinstance(config, dict)
     assert len(config["template"][0]["sensor"]) == 5
     assert {s["platform"] for s in config["sensor"]} == {"integration"}
+    assert "demo_house_energy" in {s["unique_id"] for s in config["sensor"]}
     # prepare writes it because custom_components/moost exists here.
     dev_bootstrap.main(["prepare", "--config", str(tmp_path)])
     assert "template" in parse_yaml((tmp_path / "configuration.yaml").read_text())
@@ -579,6 +598,11 @@ async def test_demo_household_runs_in_home_assistant(hass: HomeAssistant) -> Non
     assert energy is not None
     assert energy.attributes.get("device_class") == "energy"
     assert energy.attributes.get("state_class") == "total"
+    # EnerKey's pushed meter: an energy meter the subentry flow accepts.
+    house = hass.states.get(dev_bootstrap.PUSH_ENTITY)
+    assert house is not None
+    assert house.attributes.get("device_class") == "energy"
+    assert house.attributes.get("state_class") == "total"
     manager = await async_get_manager(hass)
     await manager.async_update(prefs)  # type: ignore[arg-type]
     assert manager.data is not None
@@ -705,3 +729,449 @@ async def test_frontend_shows_the_server_time_zone_unless_chosen() -> None:
     fake = FakeHomeAssistant({"frontend/get_user_data": {"value": chosen}})
     await dev_bootstrap.ensure_server_time_zone(fake, "en")  # type: ignore[arg-type]
     assert [m["type"] for m in fake.sent] == ["frontend/get_user_data"]
+
+
+# -- EnerKey's pushed meter ---------------------------------------------------
+
+NOW = datetime(2026, 11, 28, 12, 41, 7, tzinfo=UTC)
+
+
+def test_push_history_rows_join_the_recorders_sum() -> None:
+    """72 whole hours before this hour, their sums ending at 0; changes are the house's."""
+    rows = push_history_rows(NOW, "Europe/Oslo")
+    starts = [datetime.fromisoformat(row["start"]) for row in rows]
+    assert len(rows) == dev_bootstrap.PUSH_HISTORY_HOURS == 72
+    assert starts[-1] == datetime(2026, 11, 28, 11, tzinfo=UTC)
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(starts))
+    assert rows[-1]["sum"] == 0
+    changes = [b["sum"] - a["sum"] for a, b in itertools.pairwise(rows)]
+    # 11:00 UTC is 12:00 in Oslo; 17:00 UTC the cooking peak's first hour.
+    assert changes[-1] == pytest.approx(dev_bootstrap.house_hour_kwh(12))
+    assert all(0.5 < change < 3 for change in changes)
+    peak = rows.index(next(r for r in rows if r["start"].endswith("T17:00:00+00:00")))
+    assert changes[peak - 1] == pytest.approx(dev_bootstrap.house_hour_kwh(18))
+    assert dev_bootstrap.house_hour_kwh(18) > dev_bootstrap.house_hour_kwh(3) + 1
+
+
+async def test_push_history_imports_into_home_assistant(
+    recorder_mock: object, hass: HomeAssistant
+) -> None:
+    """The rows and metadata HA's import takes; HA's changes are the house's hours."""
+    from homeassistant.components.recorder.statistics import (
+        async_import_statistics,
+        statistics_during_period,
+    )
+    from homeassistant.util import dt as dt_util
+    from pytest_homeassistant_custom_component.components.recorder.common import (
+        async_wait_recording_done,
+    )
+
+    now = dt_util.utcnow()
+    rows = push_history_rows(now, "Europe/Oslo")
+    metadata: Any = dict(dev_bootstrap.PUSH_STATISTICS_METADATA)
+    stats: Any = [
+        {"start": datetime.fromisoformat(row["start"]), "sum": row["sum"]}
+        for row in rows
+    ]
+    async_import_statistics(hass, metadata, stats)
+    await async_wait_recording_done(hass)
+    end = hour_floor(now)
+    start = end - timedelta(days=2)
+    found = await hass.async_add_executor_job(
+        statistics_during_period,
+        hass,
+        start,
+        end,
+        {dev_bootstrap.PUSH_ENTITY},
+        "hour",
+        {"energy": "kWh"},
+        {"change", "sum"},
+    )
+    # The websocket (which the check reads) gives epoch milliseconds.
+    rows_ms = [
+        {**row, "start": row["start"] * 1000}
+        for row in found[dev_bootstrap.PUSH_ENTITY]
+    ]
+    hours = pushable_hours(rows_ms, start, end + timedelta(hours=1))
+    assert len(hours) == 48
+    assert max(hours) == end - timedelta(hours=1)
+    assert sum(hours.values()) == pytest.approx(-rows[-49]["sum"])
+
+
+def test_pushable_hours_and_served_hours() -> None:
+    """HA's rows in the window with a usable change; EnerKey's answer per meter."""
+    base = datetime(2026, 11, 27, tzinfo=UTC)
+    ms = [(base + timedelta(hours=h)).timestamp() * 1000 for h in range(5)]
+    rows = [
+        {"start": ms[0], "change": 0.5},
+        {"start": ms[1], "change": None},
+        {"start": ms[2], "change": -0.1},
+        {"start": ms[3], "change": 0},
+        {"start": ms[4], "change": 2.0},  # at the window's end: outside
+    ]
+    assert pushable_hours(rows, base, base + timedelta(hours=4)) == {
+        base: 0.5,
+        base + timedelta(hours=3): 0.0,
+    }
+    payload = [
+        {
+            "meterId": 2002,
+            "values": [{"timestamp": "2026-11-27T00:00:00Z", "value": 9}],
+        },
+        {
+            "meterId": 2001,
+            "values": [
+                {"timestamp": "2026-11-27T00:00:00Z", "value": 0.5},
+                {"timestamp": "2026-11-27T04:00:00+01:00", "value": "0.25"},
+            ],
+        },
+    ]
+    assert served_hours(payload, "2001") == {
+        base: 0.5,
+        base + timedelta(hours=3): 0.25,
+    }
+    assert served_hours({"error": 1}, "2001") == {}
+
+
+def test_compare_hours() -> None:
+    """Equal to 1e-9; a missing or different hour is named."""
+    base = datetime(2026, 11, 27, tzinfo=UTC)
+    expected = {base: 0.1 + 0.2, base + timedelta(hours=1): 1.0}
+    assert compare_hours(expected, {base: 0.3, base + timedelta(hours=1): 1.0}) == []
+    off = {base: 0.3 + 2 * PUSH_TOLERANCE}
+    problems = compare_hours(expected, off)
+    assert len(problems) == 2
+    assert problems[0].startswith("2026-11-27 00:00 UTC 0.300000002")
+    assert problems[1] == "2026-11-27 01:00 UTC missing"
+    assert hour_floor(NOW) == datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+class PushHomeAssistant(FakeHomeAssistant):
+    """The bootstrap's calls for the pushed meter, with a subentry flow."""
+
+    def __init__(self, *, unit: str | None = "kWh", subentries: Any = None) -> None:
+        super().__init__(
+            {"recorder/import_statistics": None},
+            [{"domain": "enerkey", "entry_id": "e1", "state": "loaded"}],
+        )
+        self.unit = unit
+        self.subentries: list[dict[str, Any]] = list(subentries or [])
+        self.flows: list[tuple[str, str, Mapping[str, Any]]] = []
+
+    async def ws(self, message: dict[str, Any]) -> Any:
+        if message["type"] == "config_entries/subentries/list":
+            self.sent.append(message)
+            return list(self.subentries)
+        return await super().ws(message)
+
+    async def rest(self, method: str, path: str, body: Any = None) -> Any:
+        if path.startswith("/api/states/"):
+            if self.unit is None:
+                raise RuntimeError("GET: HTTP 404")
+            return {"attributes": {"unit_of_measurement": self.unit}}
+        return self.rest_answer
+
+    async def add_subentry(
+        self, entry_id: str, subentry_type: str, values: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        self.flows.append((entry_id, subentry_type, values))
+        self.subentries.append(
+            {
+                "subentry_id": "s1",
+                "subentry_type": subentry_type,
+                "unique_id": values["meter_id"],
+                "title": "Demo house energy → Main electricity",
+            }
+        )
+        return {"type": "create_entry", "title": "Demo house energy → Main electricity"}
+
+
+async def test_pushed_meter_added_once_with_history_once() -> None:
+    """History imported and the subentry added on the first start, neither again."""
+    fake = PushHomeAssistant()
+    state: dict[str, Any] = {}
+    core = CoreConfig()
+    push = await dev_bootstrap.ensure_pushed_meter(
+        fake,  # type: ignore[arg-type]
+        ["enerkey"],
+        state,
+        core,
+    )
+    assert push == {
+        "entry_id": "e1",
+        "subentry_id": "s1",
+        "meter_id": "2001",
+        "entity_id": "sensor.demo_house_energy",
+        "mode": "consumption",
+    }
+    assert fake.flows == [
+        (
+            "e1",
+            "pushed_meter",
+            {
+                "entity_id": "sensor.demo_house_energy",
+                "meter_id": "2001",
+                "mode": "consumption",
+            },
+        )
+    ]
+    imported = [m for m in fake.sent if m["type"] == "recorder/import_statistics"]
+    assert len(imported) == 1
+    assert imported[0]["metadata"]["source"] == "recorder"
+    assert imported[0]["metadata"]["statistic_id"] == "sensor.demo_house_energy"
+    assert len(imported[0]["stats"]) == 72
+    assert state["push_history"] == {
+        "entity_id": "sensor.demo_house_energy",
+        "hours": 72,
+    }
+    # A restart: the subentry exists, the history is not imported over the
+    # hours the recorder compiled since.
+    fake.sent.clear()
+    again = await dev_bootstrap.ensure_pushed_meter(
+        fake,  # type: ignore[arg-type]
+        ["enerkey"],
+        state,
+        core,
+    )
+    assert again == push
+    assert len(fake.flows) == 1
+    assert [m["type"] for m in fake.sent] == ["config_entries/subentries/list"]
+
+
+async def test_pushed_meter_needs_entry_and_sensor() -> None:
+    """No EnerKey, an entry not loaded, a sensor without kWh: no pushed meter."""
+    fake = PushHomeAssistant()
+    core = CoreConfig()
+    assert (
+        await dev_bootstrap.ensure_pushed_meter(fake, ["moost"], {}, core)  # type: ignore[arg-type]
+        is None
+    )
+    fake.rest_answer = [{"domain": "enerkey", "entry_id": "e1", "state": "setup_error"}]
+    assert (
+        await dev_bootstrap.ensure_pushed_meter(fake, ["enerkey"], {}, core)  # type: ignore[arg-type]
+        is None
+    )
+    assert fake.sent == []
+    fake = PushHomeAssistant(unit=None)
+    assert (
+        await dev_bootstrap.ensure_pushed_meter(
+            fake,  # type: ignore[arg-type]
+            ["enerkey"],
+            {},
+            core,
+            seconds=0,
+        )
+        is None
+    )
+    assert fake.flows == []
+
+
+async def test_add_subentry_answers_the_subentry_flow() -> None:
+    """The UI's endpoints: start with [entry, type], answer the form by field name."""
+    calls: list[tuple[str, str, Any]] = []
+    answers = [
+        {
+            "type": "form",
+            "flow_id": "f1",
+            "step_id": "user",
+            "errors": {},
+            "data_schema": [
+                {"name": "entity_id", "required": True},
+                {"name": "meter_id", "required": True},
+                {"name": "mode", "required": True, "default": "consumption"},
+            ],
+        },
+        {"type": "create_entry", "title": "t"},
+    ]
+
+    class Rest(dev_bootstrap.HomeAssistant):
+        async def rest(self, method: str, path: str, body: Any = None) -> Any:
+            calls.append((method, path, body))
+            return answers.pop(0)
+
+    ha = Rest(None, "http://ha")  # type: ignore[arg-type]
+    result = await ha.add_subentry(
+        "e1", "pushed_meter", {"entity_id": "sensor.x", "meter_id": "2001"}
+    )
+    assert result["type"] == "create_entry"
+    assert calls == [
+        (
+            "POST",
+            "/api/config/config_entries/subentries/flow",
+            {"handler": ["e1", "pushed_meter"]},
+        ),
+        (
+            "POST",
+            "/api/config/config_entries/subentries/flow/f1",
+            {"entity_id": "sensor.x", "meter_id": "2001", "mode": "consumption"},
+        ),
+    ]
+
+
+class EnerKeyPage:
+    """The frontend calls of ``Check.enerkey``: statistics, the action, repairs."""
+
+    def __init__(self, changes: list[float | None], responses: list[dict[str, Any]]):
+        self.changes = changes
+        self.responses = responses
+        self.calls: list[Any] = []
+        self.issues: list[dict[str, Any]] = []
+        self.dialog = True
+        self.visited: list[str] = []
+        self.keyboard = self
+
+    def evaluate(self, script: str, arg: Any = None) -> Any:
+        self.calls.append(arg)
+        if isinstance(arg, list):  # callApi
+            return {"changed_states": [], "service_response": self.responses.pop(0)}
+        if arg["type"] == "repairs/list_issues":
+            return {"issues": self.issues}
+        start = datetime.fromisoformat(arg["start_time"])
+        return {
+            arg["statistic_ids"][0]: [
+                {
+                    "start": (start + timedelta(hours=h)).timestamp() * 1000,
+                    "change": change,
+                }
+                for h, change in enumerate(self.changes)
+            ]
+        }
+
+    def goto(self, url: str, timeout: float = 0) -> None:
+        self.visited.append(url)
+
+    def wait_for_load_state(self, state: str, timeout: float) -> None:
+        pass
+
+    def wait_for_timeout(self, ms: float) -> None:
+        pass
+
+    def screenshot(self, path: Path, full_page: bool) -> None:
+        path.write_bytes(b"png")
+
+    def get_by_text(self, text: str, exact: bool = False) -> Any:
+        page = self
+
+        class Locator:
+            first = None
+
+            def click(self, timeout: float) -> None:
+                if not page.dialog:
+                    raise TimeoutError(text)
+
+            def wait_for(self, state: str, timeout: float) -> None:
+                pass
+
+            def count(self) -> int:
+                return 0
+
+        locator = Locator()
+        locator.first = locator  # type: ignore[assignment]
+        return locator
+
+    def press(self, key: str) -> None:
+        pass
+
+
+PUSH = {
+    "entry_id": "e1",
+    "subentry_id": "s1",
+    "meter_id": "2001",
+    "entity_id": "sensor.demo_house_energy",
+}
+
+
+def _enerkey_check(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    page: EnerKeyPage,
+    served: dict[float, float],
+) -> Check:
+    """Run ``Check.enerkey`` at NOW against a page and EnerKey's served hours."""
+    start = hour_floor(NOW) - timedelta(days=2)
+
+    def hourly(simulator: Any, meter_id: str, begin: datetime, end: datetime) -> Any:
+        assert (meter_id, begin, end) == ("2001", start, hour_floor(NOW))
+        values = [
+            {
+                "timestamp": (start + timedelta(hours=h)).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                ),
+                "value": value,
+            }
+            for h, value in served.items()
+        ]
+        return [{"meterId": 2001, "values": values}]
+
+    monkeypatch.setattr("scripts.develop_check.enerkey_hourly", hourly)
+    check = Check(page, "http://ha", tmp_path, clock=NOW.timestamp)  # type: ignore[arg-type]
+    check.enerkey(PUSH, {"url": "http://sim", "credentials": {"api_key": "k"}})
+    return check
+
+
+def _counts(**counts: int) -> dict[str, Any]:
+    return {
+        "meter_id": "2001",
+        "hours_sent": 0,
+        "hours_accepted": 0,
+        "hours_already_pushed": 0,
+        "hours_skipped": 0,
+        "messages": 0,
+        **counts,
+    }
+
+
+def test_check_enerkey_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hour accepted once, then none sent, EnerKey equal: no failure."""
+    page = EnerKeyPage(
+        [0.5, 1.25, None, 0.75],
+        [
+            _counts(hours_sent=3, hours_accepted=3, messages=1),
+            _counts(hours_already_pushed=3),
+        ],
+    )
+    check = _enerkey_check(tmp_path, monkeypatch, page, {0: 0.5, 1: 1.25, 3: 0.75})
+    assert check.failures == []
+    action = page.calls[1]
+    assert action[:2] == ["POST", "services/enerkey/push_history?return_response"]
+    assert action[2] == {
+        "config_entry_id": "e1",
+        "pushed_meter": "2001",
+        "start": "2026-11-26T12:00:00+00:00",
+        "end": "2026-11-28T12:00:00+00:00",
+    }
+    assert page.calls[2] == action  # the same window again
+    assert page.visited == ["http://ha/config/integrations/integration/enerkey"]
+    assert (tmp_path / "enerkey_push_dialog.png").exists()
+
+
+def test_check_enerkey_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too few accepted, a second send, a value off, a repair, no dialog: each fails."""
+    page = EnerKeyPage(
+        [0.5, 1.25],
+        [
+            _counts(hours_sent=1, hours_accepted=1, messages=1),
+            _counts(hours_sent=1, hours_accepted=1),
+        ],
+    )
+    page.issues = [{"domain": "enerkey", "issue_id": "push_refused_s1"}]
+    page.dialog = False
+    check = _enerkey_check(tmp_path, monkeypatch, page, {0: 0.5, 1: 1.25 + 1e-6})
+    text = "\n".join(check.failures)
+    assert "1 hours accepted, 2 complete hours" in text
+    assert "the second push sent 1 hours" in text
+    assert "1 of 2 hours differ" in text
+    assert "repair issue push_refused_s1" in text
+    assert "dialog did not open" in text
+    assert len(check.failures) == 5
+
+
+def test_check_enerkey_without_pushed_meter(tmp_path: Path) -> None:
+    """The bootstrap made no pushed meter: a failure, nothing called."""
+    page = EnerKeyPage([], [])
+    check = Check(page, "http://ha", tmp_path)  # type: ignore[arg-type]
+    check.enerkey(None, None)
+    assert check.failures == [
+        "enerkey: no pushed meter (see dev_bootstrap's enerkey lines)"
+    ]
+    assert page.calls == []
