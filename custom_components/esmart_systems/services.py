@@ -5,7 +5,6 @@ from pathlib import Path
 import re
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -19,6 +18,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .api import Contract, ESmartError
+from .common.ha import assume_local, loaded_entry
 from .const import DOMAIN
 from .coordinator import ESmartConfigEntry
 
@@ -65,21 +65,7 @@ DOWNLOAD_INVOICE_SCHEMA = probatio.Schema(
 
 def _entry(call: ServiceCall) -> ESmartConfigEntry:
     """Return the loaded entry the call names, or raise a translated error."""
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry: ESmartConfigEntry | None = call.hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
-    return entry
+    return loaded_entry(call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID])
 
 
 def _contracts(entry: ESmartConfigEntry) -> list[Contract]:
@@ -105,8 +91,8 @@ async def _async_get_prices(call: ServiceCall) -> ServiceResponse:
             translation_key="contract_not_found",
             translation_placeholders={"contract": number},
         )
-    start = dt_util.as_utc(_aware(call.data[ATTR_START]))
-    end = dt_util.as_utc(_aware(call.data[ATTR_END]))
+    start = dt_util.as_utc(assume_local(call.data[ATTR_START]))
+    end = dt_util.as_utc(assume_local(call.data[ATTR_END]))
     if not start < end <= start + MAX_PRICE_RANGE:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -127,13 +113,6 @@ async def _async_get_prices(call: ServiceCall) -> ServiceResponse:
             for hour, price in prices
         ]
     }
-
-
-def _aware(moment: datetime) -> datetime:
-    """Read a time without zone as Home Assistant's local time."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt_util.get_default_time_zone())
-    return moment
 
 
 async def _async_submit_reading(call: ServiceCall) -> ServiceResponse:

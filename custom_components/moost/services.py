@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -16,6 +15,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .api import MoostError, MoostNotFoundError
+from .common.ha import assume_local, loaded_entry
 from .const import (
     ATTR_ACTION,
     ATTR_CONFIG_ENTRY_ID,
@@ -51,21 +51,7 @@ SEND_HISTORY_SCHEMA = probatio.Schema(
 
 def _loaded_entry(call: ServiceCall) -> MoostConfigEntry:
     """Return the loaded MOOST entry the call names, or raise a validation error."""
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry: MoostConfigEntry | None = call.hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
-    return entry
+    return loaded_entry(call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID])
 
 
 async def _async_notification_feedback(call: ServiceCall) -> None:
@@ -91,12 +77,8 @@ async def _async_notification_feedback(call: ServiceCall) -> None:
 
 
 def _aware(moment: datetime) -> datetime:
-    """Read a time without offset as HA's local time."""
-    return dt_util.as_utc(
-        moment
-        if moment.tzinfo is not None
-        else moment.replace(tzinfo=dt_util.get_default_time_zone())
-    )
+    """Read a time without offset as HA's local time; return it in UTC."""
+    return dt_util.as_utc(assume_local(moment))
 
 
 async def _async_send_history(call: ServiceCall) -> ServiceResponse:

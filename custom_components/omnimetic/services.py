@@ -5,7 +5,6 @@ from pathlib import Path
 import re
 from typing import BinaryIO
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -13,12 +12,13 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import probatio
 
 from .api import OmnimeticError
+from .common.ha import loaded_entry
 from .const import DOMAIN, EXPORT_FOLDER, SERVICE_EXPORT_USAGE
 from .coordinator import OmnimeticConfigEntry
 
@@ -65,20 +65,9 @@ async def _async_export_usage(call: ServiceCall) -> ServiceResponse:
     the client refuses a body that is not an .xlsx or is too large.
     """
     hass = call.hass
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry: OmnimeticConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
+    entry: OmnimeticConfigEntry = loaded_entry(
+        hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
     coordinator = entry.runtime_data
     path = Path(hass.config.path(EXPORT_FOLDER)) / export_file_name(
         coordinator.service_account_id, dt_util.now()

@@ -1,6 +1,6 @@
 """The shared client and HA helpers added for hostile input, on every copy."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 import logging
 import math
@@ -8,12 +8,14 @@ from types import ModuleType
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 import probatio
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from tests.helpers import async_tick
 
@@ -232,3 +234,35 @@ async def test_remove_issues_of_an_entry(hass: HomeAssistant, ha: ModuleType) ->
     ha.async_remove_issues(hass, "dom", "e1")
     left = set(ir.async_get(hass).issues)
     assert left == {("dom", "forbidden_e2"), ("other", "x_e1")}
+
+
+@HA
+async def test_loaded_entry_of_an_action(hass: HomeAssistant, ha: ModuleType) -> None:
+    """An action names its entry: unknown, other domain, not loaded, loaded."""
+    mine = MockConfigEntry(domain="dom", title="Mine")
+    other = MockConfigEntry(domain="other", title="Other")
+    mine.add_to_hass(hass)
+    other.add_to_hass(hass)
+    for entry_id, key in (
+        ("nope", "entry_not_found"),
+        (other.entry_id, "entry_not_found"),
+        (mine.entry_id, "entry_not_loaded"),
+    ):
+        with pytest.raises(ServiceValidationError) as err:
+            ha.loaded_entry(hass, "dom", entry_id)
+        assert err.value.translation_domain == "dom"
+        assert err.value.translation_key == key
+    mine.mock_state(hass, ConfigEntryState.LOADED)
+    assert ha.loaded_entry(hass, "dom", mine.entry_id) is mine
+
+
+@HA
+async def test_assume_local(hass: HomeAssistant, ha: ModuleType) -> None:
+    """A time without offset is HA's local time; one with an offset is kept."""
+    await hass.config.async_set_time_zone("Europe/Helsinki")
+    naive = datetime(2026, 10, 25, 3, 30, tzinfo=UTC).replace(tzinfo=None)
+    assert ha.assume_local(naive).astimezone(UTC) == datetime(
+        2026, 10, 25, 0, 30, tzinfo=UTC
+    )
+    aware = datetime(2026, 10, 25, 3, 30, tzinfo=UTC)
+    assert ha.assume_local(aware) is aware

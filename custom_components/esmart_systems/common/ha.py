@@ -6,12 +6,14 @@ file.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 import math
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.data_entry_flow import section
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -19,6 +21,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 import probatio
 
 from .api_helpers import (
@@ -148,3 +151,33 @@ def async_remove_issues(hass: HomeAssistant, domain: str, entry_id: str) -> None
     for issue_domain, issue_id in list(registry.issues):
         if issue_domain == domain and issue_id.endswith(entry_id):
             ir.async_delete_issue(hass, domain, issue_id)
+
+
+def loaded_entry(hass: HomeAssistant, domain: str, entry_id: str) -> ConfigEntry[Any]:
+    """Return the loaded config entry of ``domain`` an action names.
+
+    Raises a translated ``ServiceValidationError`` otherwise: keys
+    ``entry_not_found`` (``{entry_id}``) and ``entry_not_loaded``
+    (``{title}``) must exist in the integration's ``exceptions``.
+    """
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != domain:
+        raise ServiceValidationError(
+            translation_domain=domain,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=domain,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+def assume_local(moment: datetime) -> datetime:
+    """Return an action's time zone-aware: without an offset it is HA's local time."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt_util.get_default_time_zone())
+    return moment
