@@ -980,6 +980,19 @@ def push_history_rows(
     ]
 
 
+async def wait_for_loaded(ha: HomeAssistant, entry_id: str, seconds: float) -> bool:
+    """Wait until a config entry is loaded."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        entries = await ha.rest("GET", "/api/config/config_entries/entry")
+        if any(e["entry_id"] == entry_id and e["state"] == "loaded" for e in entries):
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(2)
+
+
 async def wait_for_unit(
     ha: HomeAssistant, entity_id: str, unit: str, seconds: float
 ) -> bool:
@@ -1016,8 +1029,8 @@ async def ensure_pushed_meter(
         return None
     entries = await ha.rest("GET", "/api/config/config_entries/entry")
     entry = next((e for e in entries if e["domain"] == PUSH_DOMAIN), None)
-    if entry is None or entry["state"] != "loaded":
-        log(f"{PUSH_DOMAIN}: no loaded entry, no pushed meter")
+    if entry is None:
+        log(f"{PUSH_DOMAIN}: no entry, no pushed meter")
         return None
     entry_id = str(entry["entry_id"])
     if not state.get("push_history"):
@@ -1036,6 +1049,11 @@ async def ensure_pushed_meter(
     )
     found = _pushed_subentry(subentries)
     if found is None:
+        # The flow needs the entry loaded (its meters); on a restart the
+        # entry is still setting up when the bootstrap gets here.
+        if not await wait_for_loaded(ha, entry_id, seconds):
+            log(f"{PUSH_DOMAIN}: the entry did not load, no pushed meter")
+            return None
         if not await wait_for_unit(ha, PUSH_ENTITY, "kWh", seconds):
             log(f"{PUSH_DOMAIN}: {PUSH_ENTITY} has no state in kWh; no pushed meter")
             return None

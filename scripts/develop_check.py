@@ -22,7 +22,7 @@ the Energy dashboard and the integrations page, and fails when:
 """
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 import json
 import os
@@ -102,7 +102,7 @@ def hour_floor(moment: datetime) -> datetime:
 
 
 def pushable_hours(
-    rows: list[Mapping[str, Any]], start: datetime, end: datetime
+    rows: Sequence[Mapping[str, Any]], start: datetime, end: datetime
 ) -> dict[datetime, float]:
     """Return hour start -> change of the hourly statistics rows in [start, end).
 

@@ -777,16 +777,19 @@ async def test_push_history_imports_into_home_assistant(
     await async_wait_recording_done(hass)
     end = hour_floor(now)
     start = end - timedelta(days=2)
-    found = await hass.async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {dev_bootstrap.PUSH_ENTITY},
-        "hour",
-        {"energy": "kWh"},
-        {"change", "sum"},
-    )
+
+    def read() -> Any:
+        return statistics_during_period(
+            hass,
+            start,
+            end,
+            {dev_bootstrap.PUSH_ENTITY},
+            "hour",
+            {"energy": "kWh"},
+            {"change", "sum"},
+        )
+
+    found = await hass.async_add_executor_job(read)
     # The websocket (which the check reads) gives epoch milliseconds.
     rows_ms = [
         {**row, "start": row["start"] * 1000}
@@ -802,7 +805,7 @@ def test_pushable_hours_and_served_hours() -> None:
     """HA's rows in the window with a usable change; EnerKey's answer per meter."""
     base = datetime(2026, 11, 27, tzinfo=UTC)
     ms = [(base + timedelta(hours=h)).timestamp() * 1000 for h in range(5)]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"start": ms[0], "change": 0.5},
         {"start": ms[1], "change": None},
         {"start": ms[2], "change": -0.1},
@@ -936,6 +939,18 @@ async def test_pushed_meter_added_once_with_history_once() -> None:
     assert again == push
     assert len(fake.flows) == 1
     assert [m["type"] for m in fake.sent] == ["config_entries/subentries/list"]
+    # Still setting up after a restart: the existing subentry is enough.
+    fake.rest_answer = [
+        {"domain": "enerkey", "entry_id": "e1", "state": "setup_in_progress"}
+    ]
+    again = await dev_bootstrap.ensure_pushed_meter(
+        fake,  # type: ignore[arg-type]
+        ["enerkey"],
+        state,
+        core,
+        seconds=0,
+    )
+    assert again == push
 
 
 async def test_pushed_meter_needs_entry_and_sensor() -> None:
@@ -946,12 +961,24 @@ async def test_pushed_meter_needs_entry_and_sensor() -> None:
         await dev_bootstrap.ensure_pushed_meter(fake, ["moost"], {}, core)  # type: ignore[arg-type]
         is None
     )
-    fake.rest_answer = [{"domain": "enerkey", "entry_id": "e1", "state": "setup_error"}]
+    fake.rest_answer = []
     assert (
         await dev_bootstrap.ensure_pushed_meter(fake, ["enerkey"], {}, core)  # type: ignore[arg-type]
         is None
     )
     assert fake.sent == []
+    fake.rest_answer = [{"domain": "enerkey", "entry_id": "e1", "state": "setup_error"}]
+    assert (
+        await dev_bootstrap.ensure_pushed_meter(
+            fake,  # type: ignore[arg-type]
+            ["enerkey"],
+            {},
+            core,
+            seconds=0,
+        )
+        is None
+    )
+    assert fake.flows == []
     fake = PushHomeAssistant(unit=None)
     assert (
         await dev_bootstrap.ensure_pushed_meter(
@@ -1104,7 +1131,7 @@ def _enerkey_check(
         return [{"meterId": 2001, "values": values}]
 
     monkeypatch.setattr("scripts.develop_check.enerkey_hourly", hourly)
-    check = Check(page, "http://ha", tmp_path, clock=NOW.timestamp)  # type: ignore[arg-type]
+    check = Check(page, "http://ha", tmp_path, clock=NOW.timestamp)
     check.enerkey(PUSH, {"url": "http://sim", "credentials": {"api_key": "k"}})
     return check
 
@@ -1169,7 +1196,7 @@ def test_check_enerkey_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_check_enerkey_without_pushed_meter(tmp_path: Path) -> None:
     """The bootstrap made no pushed meter: a failure, nothing called."""
     page = EnerKeyPage([], [])
-    check = Check(page, "http://ha", tmp_path)  # type: ignore[arg-type]
+    check = Check(page, "http://ha", tmp_path)
     check.enerkey(None, None)
     assert check.failures == [
         "enerkey: no pushed meter (see dev_bootstrap's enerkey lines)"
