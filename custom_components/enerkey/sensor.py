@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import override
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -18,9 +19,11 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util.unit_conversion import EnergyConverter, VolumeConverter
 
+from .const import DOMAIN
 from .coordinator import EnerKeyConfigEntry, EnerKeyCoordinator, MeterData
 from .entity import EnerKeyEntity, facility_device, profile_device
 
@@ -74,8 +77,23 @@ async def async_setup_entry(
     known: set[str] = set()
 
     @callback
-    def add_new_meters() -> None:
-        new = [m for m in coordinator.data.meters if m not in known]
+    def sync_meters() -> None:
+        """Add sensors of new meters; remove those of meters EnerKey dropped.
+
+        A meter gone from the profile would otherwise leave unavailable
+        sensors for ever; one that comes back gets new ones.
+        """
+        current = set(coordinator.data.meters)
+        if gone := known - current:
+            registry = er.async_get(hass)
+            for meter_id in gone:
+                for description in METER_SENSORS:
+                    if entity_id := registry.async_get_entity_id(
+                        SENSOR_DOMAIN, DOMAIN, f"{meter_id}_{description.key}"
+                    ):
+                        registry.async_remove(entity_id)
+            known.difference_update(gone)
+        new = sorted(current - known)
         known.update(new)
         async_add_entities(
             MeterSensor(coordinator, meter_id, description)
@@ -83,8 +101,8 @@ async def async_setup_entry(
             for description in METER_SENSORS
         )
 
-    add_new_meters()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_meters))
+    sync_meters()
+    entry.async_on_unload(coordinator.async_add_listener(sync_meters))
 
 
 class MeterSensor(EnerKeyEntity, SensorEntity):
