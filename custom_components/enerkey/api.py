@@ -195,6 +195,9 @@ class PushResult:
     """Values EnerKey says it received; None when it did not say."""
     stored: int | None
     """Hours (readings) EnerKey says it stored; None when it did not say."""
+    error: str | None = None
+    """An error a 200 answer states (``success: false``, ``error(s)``): the
+    message was not taken."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -413,7 +416,27 @@ def parse_push_result(meter_id: str, data: Any) -> PushResult:
         meter_id=meter_id,
         received=_count(data.get("received")),
         stored=_count(data.get("stored")),
+        error=_stated_error(data),
     )
+
+
+def _stated_error(data: Mapping[str, Any]) -> str | None:
+    """Return the error a 200 push answer states, else None.
+
+    The vendor text documents no answer; servers that answer 200 with an
+    error say so with ``success``/``isSuccess``/``succeeded`` false or a
+    non-empty ``error``/``errors``. Only such an explicit statement counts:
+    anything else in a 200 is an acceptance.
+    """
+    for key in ("success", "issuccess", "succeeded"):
+        if data.get(key) is False or str(data.get(key)).lower() == "false":
+            break
+    else:
+        if not any(data.get(key) for key in ("error", "errors")):
+            return None
+    detail = data.get("error") or data.get("errors") or data.get("message")
+    text = str(detail)[:200] if detail else "no reason given"
+    return f"EnerKey answered 200 with an error: {text}"
 
 
 def push_body(

@@ -49,7 +49,14 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .api import PUSH_RANGE, EnerKeyClient, EnerKeyError, EnerKeyResponseError
+from .api import (
+    PUSH_RANGE,
+    EnerKeyClient,
+    EnerKeyConnectionError,
+    EnerKeyError,
+    EnerKeyResponseError,
+    PushResult,
+)
 from .common.statistics import hour_floor
 from .const import DOMAIN
 
@@ -225,18 +232,16 @@ def _pushable(value: float | None) -> bool:
     return value is not None and math.isfinite(value) and value >= 0
 
 
-def _messages(
-    values: Sequence[tuple[datetime, float]],
-) -> Iterable[list[tuple[datetime, float]]]:
-    """Split values into messages spanning less than 365 days each."""
-    chunk: list[tuple[datetime, float]] = []
-    for moment, value in values:
-        if chunk and moment - chunk[0][0] >= PUSH_RANGE:
-            yield chunk
-            chunk = []
-        chunk.append((moment, value))
-    if chunk:
-        yield chunk
+def _first_message(
+    values: Sequence[tuple[datetime, float]], size: int
+) -> list[tuple[datetime, float]]:
+    """Return the first ``size`` values at most, spanning < 365 days (Push)."""
+    message: list[tuple[datetime, float]] = []
+    for moment, value in values[: max(size, 1)]:
+        if message and moment - message[0][0] >= PUSH_RANGE:
+            break
+        message.append((moment, value))
+    return message
 
 
 class EnerKeyPusher:
@@ -267,6 +272,9 @@ class EnerKeyPusher:
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self._stopped = False
+        self._sizes: dict[str, int] = {}
+        """Largest message per subentry after EnerKey refused a larger one."""
         self.last_push: datetime | None = None
         """When a push last reached EnerKey (diagnostics)."""
 
@@ -310,16 +318,25 @@ class EnerKeyPusher:
         self._meters = meters
 
     async def async_stop(self) -> None:
-        """Stop the timers; let a message in flight be answered and saved."""
+        """Stop the timers; let a message in flight be answered and saved.
+
+        An action's push holds the lock, not the task: waiting for the lock
+        too keeps a reload from loading the record before that push saved
+        it (the new pusher would send the same hours again).
+        """
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        if self._task is not None and not self._task.done():
-            try:
-                async with asyncio.timeout(STOP_WAIT):
+        try:
+            async with asyncio.timeout(STOP_WAIT):
+                if self._task is not None and not self._task.done():
                     await asyncio.shield(self._task)
-            except TimeoutError:
+                async with self._lock:
+                    self._stopped = True
+        except TimeoutError:
+            if self._task is not None:
                 self._task.cancel()
+        self._stopped = True
 
     def _data(self) -> dict[str, list[list[int]]]:
         return {key: [list(r) for r in value] for key, value in self._done.items()}
@@ -377,6 +394,9 @@ class EnerKeyPusher:
         could not take a message; hours accepted before stay done.
         """
         async with self._lock:
+            if self._stopped:
+                # Unloaded while this call waited: the next pusher sends it.
+                raise EnerKeyConnectionError("The EnerKey entry is unloading")
             try:
                 counts = await self._push(meter, start, end)
             except PushProblemError as problem:
@@ -463,20 +483,68 @@ class EnerKeyPusher:
                 meter.meter_id,
             )
         settled_from = start
-        for message in _messages(values):
+        index = 0
+        ceiling = len(values)
+        suspect: datetime | None = None
+        """An hour EnerKey refused alone, until a later hour alone tells whether
+        the hour or the meter is refused."""
+        while index < len(values):
+            message = _first_message(
+                values[index:], self._sizes.get(meter.subentry_id, len(values))
+            )
             try:
-                result = await self.client.push_values(
-                    meter.meter_id, message, cumulative=meter.cumulative
-                )
+                result = await self._send(meter, message)
             except EnerKeyResponseError as err:
                 if err.status == 404:
                     raise PushProblemError("pushed_meter_missing") from err
+                if err.status in (400, 413) and len(message) > 1:
+                    # The vendor text limits a message to 365 days, not to a
+                    # number of values: a server may refuse a large one. Halve
+                    # it (remembered; doubled after each accepted message, but
+                    # in this push never back to a refused size), so a refusal
+                    # costs log2(hours) calls, not a refused message an hour.
+                    ceiling = len(message) - 1
+                    self._sizes[meter.subentry_id] = len(message) // 2
+                    continue
+                if err.status == 400 and suspect is None and index + 1 < len(values):
+                    # One hour refused alone: try the next hour alone. If that
+                    # is accepted, the refused hour is a poison value (dropped
+                    # with a log line, never blocking the rest); if not, the
+                    # meter refuses everything and every hour is kept.
+                    suspect = hours[message[0][0]]
+                    index += 1
+                    continue
                 raise PushProblemError("push_refused", error=str(err)) from err
+            if suspect is not None:
+                _LOGGER.warning(
+                    "EnerKey refused the hour %s of %s alone; it is not pushed "
+                    "to EnerKey meter %s",
+                    suspect.isoformat(),
+                    statistic_id,
+                    meter.meter_id,
+                )
+                counts.hours_skipped += 1
+                suspect = None
+                # The refusals were the poison's: full messages again.
+                ceiling = len(values)
+                self._sizes.pop(meter.subentry_id, None)
+            if result.stored is not None and result.stored < len(message):
+                # Not documented which hours were dropped: resending could
+                # double the others, so the message counts as done.
+                _LOGGER.warning(
+                    "EnerKey stored %d of %d hours pushed to meter %s",
+                    result.stored,
+                    len(message),
+                    meter.meter_id,
+                )
             counts.messages += 1
             counts.hours_sent += len(message)
             counts.hours_accepted += (
                 result.stored if result.stored is not None else len(message)
             )
+            index += len(message)
+            if (size := self._sizes.get(meter.subentry_id)) is not None:
+                self._sizes[meter.subentry_id] = max(min(size * 2, ceiling), 1)
             # Everything before this message's last hour is done: skipped
             # rows and hours without statistics in between included.
             until = hours[message[-1][0]] + HOUR
@@ -488,6 +556,17 @@ class EnerKeyPusher:
             # without statistics, hours pushed before): done as well.
             await self._mark(meter, settled_from, newest + HOUR)
         return counts
+
+    async def _send(
+        self, meter: PushedMeter, message: list[tuple[datetime, float]]
+    ) -> PushResult:
+        """Send one message; a 200 that states an error is a refusal."""
+        result = await self.client.push_values(
+            meter.meter_id, message, cumulative=meter.cumulative
+        )
+        if result.error is not None:
+            raise EnerKeyResponseError(result.error, status=200)
+        return result
 
     async def _mark(self, meter: PushedMeter, start: datetime, end: datetime) -> None:
         """Record ``[start, end)`` as done and save before anything else is sent.
