@@ -9,8 +9,8 @@ the Energy dashboard shows) or ``PushCumulativeReadingsForMeter`` (the
 reading at the hour's end: the hour's ``state``, stamped with the hour's
 end), in the meter's unit (``statistics_during_period`` converts).
 
-* **Never the same hour twice.** Which hours are done is kept per subentry
-  as merged ``[start, end)`` ranges in a ``Store``, written at once after
+* **Never the same hour twice.** Which hours are done is kept per EnerKey
+  meter (also after its subentry is removed: added again, it goes on) as merged ``[start, end)`` ranges in a ``Store``, written at once after
   every message EnerKey accepted (before the next one is sent). Hours
   without a statistics row and rows whose value cannot be pushed (missing,
   infinite, negative) inside a pushed range count as done: they are never
@@ -283,9 +283,9 @@ class EnerKeyPusher:
         """Return the pushed meters by subentry id."""
         return self._meters
 
-    def done_ranges(self, subentry_id: str) -> Ranges:
-        """Return the done hours of a subentry (diagnostics, tests)."""
-        return list(self._done.get(subentry_id, []))
+    def done_ranges(self, meter_id: str) -> Ranges:
+        """Return the hours done for an EnerKey meter (diagnostics, tests)."""
+        return list(self._done.get(meter_id, []))
 
     async def async_start(self, subentries: Iterable[ConfigSubentry]) -> None:
         """Load what was pushed, then push every hour and once HA has started."""
@@ -310,11 +310,12 @@ class EnerKeyPusher:
         for subentry in subentries:
             if (meter := PushedMeter.of(subentry)) is not None:
                 meters[meter.subentry_id] = meter
+        # The record of done hours is kept by EnerKey meter, also when its
+        # subentry goes: a pushed meter removed and added again (or another
+        # sensor pushed into the same meter) never sends those hours again.
         for gone in set(self._meters) - set(meters):
             for kind in PROBLEMS:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id(kind, gone))
-            if self._done.pop(gone, None) is not None:
-                self._save()
         self._meters = meters
 
     async def async_stop(self) -> None:
@@ -341,12 +342,6 @@ class EnerKeyPusher:
     def _data(self) -> dict[str, list[list[int]]]:
         return {key: [list(r) for r in value] for key, value in self._done.items()}
 
-    def _save(self) -> None:
-        """Save in the background (a removed subentry: nothing depends on it)."""
-        self.hass.async_create_task(
-            self._store.async_save(self._data()), "enerkey pushed hours"
-        )
-
     @callback
     def _async_tick(self, *_: Any) -> None:
         if self._task is not None and not self._task.done():
@@ -361,7 +356,7 @@ class EnerKeyPusher:
         for meter in list(self._meters.values()):
             start = dt_util.utc_from_timestamp(
                 first_open(
-                    self._done.get(meter.subentry_id, []),
+                    self._done.get(meter.meter_id, []),
                     int(meter.since.timestamp()),
                 )
             )
@@ -455,7 +450,7 @@ class EnerKeyPusher:
             raise PushProblemError(
                 "pushed_meter_unit", unit=str(unit), entity=statistic_id
             )
-        done = self._done.get(meter.subentry_id, [])
+        done = self._done.get(meter.meter_id, [])
         counts = PushCounts()
         values: list[tuple[datetime, float]] = []
         hours: dict[datetime, datetime] = {}
@@ -576,15 +571,15 @@ class EnerKeyPusher:
         """
         low = int(start.timestamp())
         high = int(end.timestamp())
-        ranges = self._done.get(meter.subentry_id, [])
-        self._done[meter.subentry_id] = add_range(ranges, low, high)
+        ranges = self._done.get(meter.meter_id, [])
+        self._done[meter.meter_id] = add_range(ranges, low, high)
         await self._store.async_save(self._data())
 
     def diagnostics(self) -> list[dict[str, Any]]:
         """Return the pushed meters and their progress (no secrets in them)."""
         result = []
         for meter in self._meters.values():
-            ranges = self._done.get(meter.subentry_id, [])
+            ranges = self._done.get(meter.meter_id, [])
             result.append(
                 {
                     "meter_id": meter.meter_id,

@@ -1,9 +1,7 @@
 """Actions of the EnerKey integration: ``enerkey.push_history``."""
 
-from datetime import datetime
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -17,6 +15,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .api import EnerKeyError
+from .common.ha import assume_local, loaded_entry
 from .common.statistics import hour_floor
 from .const import DOMAIN
 from .coordinator import EnerKeyConfigEntry
@@ -40,23 +39,7 @@ PUSH_HISTORY_SCHEMA = probatio.Schema(
 
 def _loaded_entry(call: ServiceCall) -> EnerKeyConfigEntry:
     """Return the loaded EnerKey entry the call names, or raise a validation error."""
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry: EnerKeyConfigEntry | None = call.hass.config_entries.async_get_entry(
-        entry_id
-    )
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
-    return entry
+    return loaded_entry(call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID])
 
 
 def _pushed_meter(entry: EnerKeyConfigEntry, name: str) -> PushedMeter:
@@ -74,22 +57,15 @@ def _pushed_meter(entry: EnerKeyConfigEntry, name: str) -> PushedMeter:
     )
 
 
-def _aware(moment: datetime) -> datetime:
-    """Read a time without offset as HA's local time."""
-    return dt_util.as_utc(
-        moment
-        if moment.tzinfo is not None
-        else moment.replace(tzinfo=dt_util.get_default_time_zone())
-    )
-
-
 async def _async_push_history(call: ServiceCall) -> ServiceResponse:
     """Push a period of a pushed meter's hours from HA's statistics to EnerKey."""
     entry = _loaded_entry(call)
     meter = _pushed_meter(entry, call.data[ATTR_PUSHED_METER])
     # Whole hours only: a started hour is pushed when it is complete.
-    start = hour_floor(_aware(call.data[ATTR_START]))
-    end = min(hour_floor(_aware(call.data[ATTR_END])), hour_floor(dt_util.utcnow()))
+    start = hour_floor(assume_local(call.data[ATTR_START]))
+    end = min(
+        hour_floor(assume_local(call.data[ATTR_END])), hour_floor(dt_util.utcnow())
+    )
     if end <= start:
         raise ServiceValidationError(
             translation_domain=DOMAIN,

@@ -92,6 +92,11 @@ class PushedMeterSubentryFlow(ConfigSubentryFlow):
         if entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
         meters = self._meters()
+        taken = {
+            str(sub.data.get(CONF_METER_ID))
+            for sub in entry.subentries.values()
+            if sub.subentry_type == SUBENTRY_PUSHED_METER
+        }
         errors: dict[str, str] = {}
         placeholders = {"unit": "", "meter_unit": ""}
         if user_input is not None:
@@ -99,11 +104,6 @@ class PushedMeterSubentryFlow(ConfigSubentryFlow):
             meter_id = str(user_input[CONF_METER_ID])
             mode = user_input[CONF_MODE]
             state = self.hass.states.get(entity_id)
-            taken = {
-                str(sub.data.get(CONF_METER_ID))
-                for sub in entry.subentries.values()
-                if sub.subentry_type == SUBENTRY_PUSHED_METER
-            }
             if meter_id not in meters:
                 errors[CONF_METER_ID] = "unknown_meter"
             elif meter_id in taken:
@@ -158,7 +158,9 @@ class PushedMeterSubentryFlow(ConfigSubentryFlow):
                         options=[
                             SelectOptionDict(value=meter_id, label=label)
                             for meter_id, (label, _, unit_class) in meters.items()
-                            if unit_class is not None
+                            # A taken meter is not offered: the frontend
+                            # preselects a required list's first option.
+                            if unit_class is not None and meter_id not in taken
                         ],
                         mode=SelectSelectorMode.DROPDOWN,
                     )

@@ -381,8 +381,8 @@ async def test_unusable_rows_and_gaps_are_never_sent(
     await at(hass, freezer, "2026-10-27 15:15:00+00:00")
     assert pushes(simulator) == 1  # the skipped hour is not retried
     pusher = init_integration.runtime_data.pusher
-    (sub_id,) = pusher.meters
-    assert pusher.done_ranges(sub_id) == [
+    assert len(pusher.meters) == 1
+    assert pusher.done_ranges("2001") == [
         (int(SINCE.timestamp()), int((SINCE + 4 * HOUR).timestamp()))
     ]
 
@@ -490,7 +490,7 @@ async def test_unit_class_mismatch_is_an_issue(
     assert pushes(simulator) == 0
 
 
-async def test_removed_subentry_is_forgotten(
+async def test_removed_subentry_stops_but_never_resends(
     hass: HomeAssistant,
     simulator: EnerKeySimulator,
     init_integration: MockConfigEntry,
@@ -498,13 +498,17 @@ async def test_removed_subentry_is_forgotten(
     issue_registry: ir.IssueRegistry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """Removing a pushed meter stops its pushes, its record and its issues."""
+    """Removing a pushed meter stops its pushes and issues, not its record.
+
+    Added again (here with another sensor), the EnerKey meter never gets an
+    hour it already has; removing the entry removes the record.
+    """
     kwh_sensor(hass)
     sub_id = await add_pushed_meter(hass, init_integration, "2001")
     import_hours(hass, SINCE - HOUR, SINCE)
     await at(hass, freezer, "2026-10-27 11:15:00+00:00")
     key = f"{DOMAIN}.pushed.{init_integration.entry_id}"
-    assert sub_id in hass_storage[key]["data"]
+    assert "2001" in hass_storage[key]["data"]
     simulator.push_refusal = 400
     import_hours(hass, SINCE + HOUR, SINCE + HOUR)
     await at(hass, freezer, "2026-10-27 12:15:00+00:00")
@@ -514,10 +518,27 @@ async def test_removed_subentry_is_forgotten(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert init_integration.state is ConfigEntryState.LOADED  # no reload
     assert not issue_registry.issues
-    assert sub_id not in hass_storage[key]["data"]
     simulator.push_refusal = None
     await at(hass, freezer, "2026-10-27 13:15:00+00:00")
     assert pushes(simulator) == 1
+
+    kwh_sensor(hass, "sensor.other_meter")
+    await add_pushed_meter(hass, init_integration, "2001", entity_id=SENSOR)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "push_history",
+        {
+            "config_entry_id": init_integration.entry_id,
+            "pushed_meter": "2001",
+            "start": SINCE - HOUR,
+            "end": SINCE + 2 * HOUR,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["hours_already_pushed"] == 1  # 10:00, sent before
+    assert set(simulator.push_counts.values()) == {1}
 
     assert await hass.config_entries.async_remove(init_integration.entry_id)
     await hass.async_block_till_done()
@@ -557,11 +578,11 @@ async def test_sensor_without_statistics_sends_nothing(
 ) -> None:
     """A sensor the recorder keeps no statistics of: nothing to push, no issue."""
     kwh_sensor(hass)
-    sub_id = await add_pushed_meter(hass, init_integration, "2001")
+    await add_pushed_meter(hass, init_integration, "2001")
     await at(hass, freezer, "2026-10-27 12:15:00+00:00")
     assert pushes(simulator) == 0
     assert not issue_registry.issues
-    assert init_integration.runtime_data.pusher.done_ranges(sub_id) == []
+    assert init_integration.runtime_data.pusher.done_ranges("2001") == []
 
 
 async def test_unload_waits_for_a_push_in_flight(
@@ -576,7 +597,7 @@ async def test_unload_waits_for_a_push_in_flight(
     A push that never answers is cancelled, its hours left for later.
     """
     kwh_sensor(hass)
-    sub_id = await add_pushed_meter(hass, init_integration, "2001")
+    await add_pushed_meter(hass, init_integration, "2001")
     import_hours(hass, SINCE - HOUR, SINCE + HOUR)
     pusher = init_integration.runtime_data.pusher
     client = pusher.client
@@ -602,7 +623,7 @@ async def test_unload_waits_for_a_push_in_flight(
         await hass.async_block_till_done()
     assert pushes(simulator) == 1
     key = f"{DOMAIN}.pushed.{init_integration.entry_id}"
-    assert hass_storage[key]["data"][sub_id] == [
+    assert hass_storage[key]["data"]["2001"] == [
         [int(SINCE.timestamp()), int((SINCE + HOUR).timestamp())]
     ]
 
@@ -629,7 +650,7 @@ async def test_unload_waits_for_a_push_in_flight(
         async_fire_time_changed(hass)
         assert await unload  # ... but not for ever
         await hass.async_block_till_done()
-    assert hass_storage[key]["data"][sub_id] == [
+    assert hass_storage[key]["data"]["2001"] == [
         [int(SINCE.timestamp()), int((SINCE + HOUR).timestamp())]
     ]
 

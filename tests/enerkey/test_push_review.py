@@ -209,7 +209,7 @@ async def test_a_meter_refusing_everything_keeps_its_hours(
         await at(hass, freezer, "2026-10-27 23:15:00+00:00")
         assert sizes[5:] == [1, 1]
     assert issue_registry.async_get_issue(DOMAIN, f"push_refused_{sub_id}")
-    assert init_integration.runtime_data.pusher.done_ranges(sub_id) == []
+    assert init_integration.runtime_data.pusher.done_ranges("2001") == []
     await at(hass, freezer, "2026-10-28 00:15:00+00:00")
     assert not issue_registry.issues
     assert len(simulator.pushed[2001]) == 13
@@ -250,7 +250,7 @@ async def test_a_200_stating_an_error_is_a_refusal(
     assert issue is not None
     assert issue.translation_placeholders is not None
     assert "200" in issue.translation_placeholders["error"]
-    assert init_integration.runtime_data.pusher.done_ranges(sub_id) == []
+    assert init_integration.runtime_data.pusher.done_ranges("2001") == []
     import_hours(hass, SINCE + HOUR, SINCE + HOUR)
     await at(hass, freezer, "2026-10-27 12:15:00+00:00")
     assert sorted(simulator.pushed[2001]) == [SINCE, SINCE + HOUR]
@@ -266,7 +266,7 @@ async def test_fewer_hours_stored_than_sent_is_logged_not_resent(
 ) -> None:
     """EnerKey stores 1 of 2 hours: a warning; the message still counts as done."""
     kwh_sensor(hass)
-    sub_id = await add_pushed_meter(hass, init_integration, "2001")
+    await add_pushed_meter(hass, init_integration, "2001")
     import_hours(hass, SINCE - HOUR, SINCE + HOUR)
     client = init_integration.runtime_data.pusher.client
     sent = client.push_values
@@ -281,6 +281,6 @@ async def test_fewer_hours_stored_than_sent_is_logged_not_resent(
         await at(hass, freezer, "2026-10-27 13:15:00+00:00")
     assert "EnerKey stored 1 of 2 hours pushed to meter 2001" in caplog.text
     assert pushes(simulator) == 1
-    assert init_integration.runtime_data.pusher.done_ranges(sub_id) == [
+    assert init_integration.runtime_data.pusher.done_ranges("2001") == [
         (int(SINCE.timestamp()), int((SINCE + 2 * HOUR).timestamp()))
     ]

@@ -114,16 +114,34 @@ async def test_errors_and_recovery(
     assert result["errors"] == {CONF_METER_ID: "unknown_meter"}
     meters["2011"] = meter
 
+    other_flow = (await _start(hass, init_integration))["flow_id"]
     result = await _submit(hass, flow_id, "2001", entity_id="sensor.resetting")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_ENTITY_ID] == "sensor.resetting"  # not registered
 
     # One sensor per EnerKey meter: a second one would overwrite its hours.
-    flow_id = (await _start(hass, init_integration))["flow_id"]
-    result = await _submit(hass, flow_id, "2001")
+    # A form opened before 2001 was taken still lists it: refused on submit.
+    result = await _submit(hass, other_flow, "2001")
     assert result["errors"] == {CONF_METER_ID: "meter_taken"}
-    result = await _submit(hass, flow_id, "2011")
+    result = await _submit(hass, other_flow, "2011")
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    # A new form no longer offers the taken meters (the frontend would
+    # preselect the first one).
+    result = await _start(hass, init_integration)
+    options = next(
+        selector.config["options"]
+        for key, selector in result["data_schema"].schema.items()
+        if key == CONF_METER_ID
+    )
+    assert {option["value"] for option in options} == {
+        "2002",
+        "2003",
+        "2012",
+        "2021",
+        "2022",
+    }
+    with pytest.raises(InvalidData):
+        await _submit(hass, result["flow_id"], "2001")
 
 
 async def test_entry_not_loaded_aborts(
